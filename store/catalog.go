@@ -1,0 +1,382 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+
+	"github.com/palisade-project/palisade"
+	"github.com/palisade-project/palisade/auditlog"
+	"github.com/palisade-project/palisade/catalog"
+)
+
+// queryer is what both *sql.DB and *sql.Tx offer for reads.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+var errDryRun = errors.New("dry run")
+
+// ApplyCatalog implements catalog.Store.
+func (db *DB) ApplyCatalog(ctx context.Context, dryRun bool, plan func(*catalog.Catalog) (*catalog.Plan, error)) (*catalog.Plan, error) {
+	var p *catalog.Plan
+	err := db.writeTx(ctx, func(tx *auditTx) error {
+		current, err := loadCatalog(ctx, tx)
+		if err != nil {
+			return db.mapErr("load catalog", err)
+		}
+		if p, err = plan(current); err != nil {
+			return err
+		}
+		if dryRun {
+			return errDryRun
+		}
+		// Rows first, then edges, then deletes: every edge then points at
+		// a row that exists, whatever the order of creates and however the
+		// services depend on each other (cycles included).
+		for _, c := range p.Changes {
+			if err := writeRow(ctx, tx, c); err != nil {
+				return db.mapErr(c.Kind+" "+c.Name, err)
+			}
+		}
+		for _, c := range p.Changes {
+			if s, ok := c.After.(*catalog.Service); ok {
+				if err := writeEdges(ctx, tx, s); err != nil {
+					return db.mapErr("service "+c.Name, err)
+				}
+			}
+		}
+		for _, c := range p.Changes {
+			if err := tx.audit(ctx, auditlog.Record{Action: c.Kind + "." + c.Op, Kind: c.Kind, Object: c.Name, Before: c.Before, After: c.After}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errDryRun) {
+		err = nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// writeRow creates, updates or deletes the row of one object.
+func writeRow(ctx context.Context, tx *auditTx, c catalog.Change) error {
+	now := ts(tx.at)
+	switch c.Kind {
+	case catalog.KindTeam:
+		if c.Op == catalog.OpDelete {
+			_, err := tx.ExecContext(ctx, `DELETE FROM teams WHERE name = $1`, c.Name)
+			return err
+		}
+		t := c.After.(*catalog.Team)
+		_, err := tx.ExecContext(ctx, `INSERT INTO teams (name, description, members, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+			ON CONFLICT (name) DO UPDATE SET description = excluded.description, members = excluded.members, updated_at = excluded.updated_at`,
+			t.Name, t.Description, jsonList(t.Members), now)
+		return err
+	case catalog.KindThirdParty:
+		if c.Op == catalog.OpDelete {
+			// Services updated in this plan may still hold their old edge.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM service_third_parties WHERE third_party = $1`, c.Name); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `DELETE FROM third_parties WHERE name = $1`, c.Name)
+			return err
+		}
+		v := c.After.(*catalog.ThirdParty)
+		_, err := tx.ExecContext(ctx, `INSERT INTO third_parties (name, description, website, status_page, data_classes, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)
+			ON CONFLICT (name) DO UPDATE SET description = excluded.description, website = excluded.website, status_page = excluded.status_page,
+			data_classes = excluded.data_classes, updated_at = excluded.updated_at`,
+			v.Name, v.Description, v.Website, v.StatusPage, jsonList(v.DataClasses), now)
+		return err
+	case catalog.KindService:
+		if c.Op == catalog.OpDelete {
+			// Validation made sure only services deleted in the same plan
+			// still point at this one.
+			for _, q := range []string{
+				`DELETE FROM service_dependencies WHERE service = $1 OR depends_on = $1`,
+				`DELETE FROM service_third_parties WHERE service = $1`,
+				`DELETE FROM services WHERE name = $1`,
+			} {
+				if _, err := tx.ExecContext(ctx, q, c.Name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		s := c.After.(*catalog.Service)
+		_, err := tx.ExecContext(ctx, `INSERT INTO services (name, description, team, tier, system, lifecycle, tags, data_classes, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+			ON CONFLICT (name) DO UPDATE SET description = excluded.description, team = excluded.team, tier = excluded.tier, system = excluded.system,
+			lifecycle = excluded.lifecycle, tags = excluded.tags, data_classes = excluded.data_classes, updated_at = excluded.updated_at`,
+			s.Name, s.Description, s.Team, s.Tier, s.System, s.Lifecycle, jsonList(s.Tags), jsonList(s.DataClasses), now)
+		return err
+	}
+	return palisade.Errorf(palisade.EINTERNAL, "unknown catalog kind %q", c.Kind)
+}
+
+// writeEdges replaces a service's outgoing edges.
+func writeEdges(ctx context.Context, tx *auditTx, s *catalog.Service) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM service_dependencies WHERE service = $1`, s.Name); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM service_third_parties WHERE service = $1`, s.Name); err != nil {
+		return err
+	}
+	for _, d := range s.DependsOn {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO service_dependencies (service, depends_on) VALUES ($1, $2)`, s.Name, d); err != nil {
+			return err
+		}
+	}
+	for _, v := range s.ThirdParties {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO service_third_parties (service, third_party) VALUES ($1, $2)`, s.Name, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LoadCatalog implements catalog.Store.
+func (db *DB) LoadCatalog(ctx context.Context) (*catalog.Catalog, error) {
+	c, err := loadCatalog(ctx, db.db)
+	return c, db.mapErr("load catalog", err)
+}
+
+func loadCatalog(ctx context.Context, q queryer) (*catalog.Catalog, error) {
+	c := &catalog.Catalog{}
+	var err error
+	if c.Teams, err = queryTeams(ctx, q, `SELECT name, description, members FROM teams ORDER BY name`); err != nil {
+		return nil, err
+	}
+	if c.ThirdParties, err = queryThirdParties(ctx, q, `SELECT name, description, website, status_page, data_classes FROM third_parties ORDER BY name`); err != nil {
+		return nil, err
+	}
+	if c.Services, err = queryServices(ctx, q, `SELECT `+serviceColumns+` FROM services ORDER BY name`); err != nil {
+		return nil, err
+	}
+	if err := attachEdges(ctx, q, c.Services, "", ""); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+const serviceColumns = `name, description, team, tier, system, lifecycle, tags, data_classes`
+
+func queryServices(ctx context.Context, q queryer, query string, args ...any) ([]catalog.Service, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []catalog.Service{}
+	for rows.Next() {
+		var s catalog.Service
+		var tags, classes string
+		if err := rows.Scan(&s.Name, &s.Description, &s.Team, &s.Tier, &s.System, &s.Lifecycle, &tags, &classes); err != nil {
+			return nil, err
+		}
+		if s.Tags, err = parseList(tags); err != nil {
+			return nil, err
+		}
+		if s.DataClasses, err = parseList(classes); err != nil {
+			return nil, err
+		}
+		s.DependsOn, s.ThirdParties = []string{}, []string{}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// attachEdges fills DependsOn and ThirdParties of services, which are
+// sorted by name. from and to bound the names to read ("" for no bound), so
+// a page of services costs two range scans, not one query per service.
+func attachEdges(ctx context.Context, q queryer, services []catalog.Service, from, to string) error {
+	if len(services) == 0 {
+		return nil
+	}
+	idx := make(map[string]int, len(services))
+	for i, s := range services {
+		idx[s.Name] = i
+	}
+	for _, e := range []struct {
+		query string
+		add   func(s *catalog.Service, v string)
+	}{
+		{`SELECT service, depends_on FROM service_dependencies`, func(s *catalog.Service, v string) { s.DependsOn = append(s.DependsOn, v) }},
+		{`SELECT service, third_party FROM service_third_parties`, func(s *catalog.Service, v string) { s.ThirdParties = append(s.ThirdParties, v) }},
+	} {
+		query, args := e.query, []any{}
+		if from != "" || to != "" {
+			query += ` WHERE service >= $1 AND service <= $2`
+			args = append(args, from, to)
+		}
+		query += ` ORDER BY service, 2`
+		rows, err := q.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var svc, v string
+			if err := rows.Scan(&svc, &v); err != nil {
+				rows.Close()
+				return err
+			}
+			if i, ok := idx[svc]; ok {
+				e.add(&services[i], v)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func queryTeams(ctx context.Context, q queryer, query string, args ...any) ([]catalog.Team, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []catalog.Team{}
+	for rows.Next() {
+		var t catalog.Team
+		var members string
+		if err := rows.Scan(&t.Name, &t.Description, &members); err != nil {
+			return nil, err
+		}
+		if t.Members, err = parseList(members); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+func queryThirdParties(ctx context.Context, q queryer, query string, args ...any) ([]catalog.ThirdParty, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []catalog.ThirdParty{}
+	for rows.Next() {
+		var v catalog.ThirdParty
+		var classes string
+		if err := rows.Scan(&v.Name, &v.Description, &v.Website, &v.StatusPage, &classes); err != nil {
+			return nil, err
+		}
+		if v.DataClasses, err = parseList(classes); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// ListServices implements catalog.Store.
+func (db *DB) ListServices(ctx context.Context, f catalog.ServiceFilter) ([]catalog.Service, error) {
+	query := `SELECT ` + serviceColumns + ` FROM services WHERE name > $1`
+	args := []any{f.After}
+	if f.Team != "" {
+		args = append(args, f.Team)
+		query += ` AND team = $` + itoa(len(args))
+	}
+	if f.Tier != 0 {
+		args = append(args, f.Tier)
+		query += ` AND tier = $` + itoa(len(args))
+	}
+	if f.Tag != "" {
+		// Tags are a JSON list of strings; the quoted form cannot match
+		// part of another tag.
+		args = append(args, `%`+jsonList([]string{f.Tag})[1:len(jsonList([]string{f.Tag}))-1]+`%`)
+		query += ` AND tags LIKE $` + itoa(len(args))
+	}
+	args = append(args, f.Limit)
+	query += ` ORDER BY name LIMIT $` + itoa(len(args))
+	services, err := queryServices(ctx, db.db, query, args...)
+	if err != nil {
+		return nil, db.mapErr("list services", err)
+	}
+	if f.Tag != "" {
+		services = slices.DeleteFunc(services, func(s catalog.Service) bool { return !slices.Contains(s.Tags, f.Tag) })
+	}
+	if len(services) > 0 {
+		err = attachEdges(ctx, db.db, services, services[0].Name, services[len(services)-1].Name)
+	}
+	return services, db.mapErr("list services", err)
+}
+
+// Service implements catalog.Store.
+func (db *DB) Service(ctx context.Context, name string) (*catalog.Service, error) {
+	services, err := queryServices(ctx, db.db, `SELECT `+serviceColumns+` FROM services WHERE name = $1`, name)
+	if err == nil && len(services) == 1 {
+		err = attachEdges(ctx, db.db, services, name, name)
+	}
+	if err != nil {
+		return nil, db.mapErr("read service", err)
+	}
+	if len(services) == 0 {
+		return nil, palisade.Errorf(palisade.ENOTFOUND, "service %q not found", name)
+	}
+	return &services[0], nil
+}
+
+// Dependents implements catalog.Store.
+func (db *DB) Dependents(ctx context.Context, name string) ([]string, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT service FROM service_dependencies WHERE depends_on = $1 ORDER BY service`, name)
+	if err != nil {
+		return nil, db.mapErr("read dependents", err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, db.mapErr("read dependents", err)
+		}
+		out = append(out, s)
+	}
+	return out, db.mapErr("read dependents", rows.Err())
+}
+
+// ListTeams implements catalog.Store.
+func (db *DB) ListTeams(ctx context.Context, after string, limit int) ([]catalog.Team, error) {
+	t, err := queryTeams(ctx, db.db, `SELECT name, description, members FROM teams WHERE name > $1 ORDER BY name LIMIT $2`, after, limit)
+	return t, db.mapErr("list teams", err)
+}
+
+// Team implements catalog.Store.
+func (db *DB) Team(ctx context.Context, name string) (*catalog.Team, error) {
+	t, err := queryTeams(ctx, db.db, `SELECT name, description, members FROM teams WHERE name = $1`, name)
+	if err != nil {
+		return nil, db.mapErr("read team", err)
+	}
+	if len(t) == 0 {
+		return nil, palisade.Errorf(palisade.ENOTFOUND, "team %q not found", name)
+	}
+	return &t[0], nil
+}
+
+// ListThirdParties implements catalog.Store.
+func (db *DB) ListThirdParties(ctx context.Context, after string, limit int) ([]catalog.ThirdParty, error) {
+	v, err := queryThirdParties(ctx, db.db, `SELECT name, description, website, status_page, data_classes FROM third_parties WHERE name > $1 ORDER BY name LIMIT $2`, after, limit)
+	return v, db.mapErr("list third parties", err)
+}
+
+// ThirdParty implements catalog.Store.
+func (db *DB) ThirdParty(ctx context.Context, name string) (*catalog.ThirdParty, error) {
+	v, err := queryThirdParties(ctx, db.db, `SELECT name, description, website, status_page, data_classes FROM third_parties WHERE name = $1`, name)
+	if err != nil {
+		return nil, db.mapErr("read third party", err)
+	}
+	if len(v) == 0 {
+		return nil, palisade.Errorf(palisade.ENOTFOUND, "third party %q not found", name)
+	}
+	return &v[0], nil
+}
