@@ -197,7 +197,7 @@ func (d *Document) Validate(existing *Catalog) palisade.Errors {
 				f += "." + field
 			}
 		}
-		errs = append(errs, palisade.FieldErrorf(palisade.EINVALID, f, format, args...))
+		errs = append(errs, palisade.FieldErrorf(palisade.EUNPROCESSABLE, f, format, args...))
 	}
 	if n := len(d.Teams) + len(d.Services) + len(d.ThirdParties); n > MaxObjects {
 		errs = append(errs, palisade.Errorf(palisade.ETOOLARGE, "catalog declares %d objects; the limit is %d", n, MaxObjects))

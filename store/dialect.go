@@ -86,6 +86,20 @@ func (d *dialect) prepare(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
+// batchParams is how many parameters a multi-row INSERT should carry. On
+// PostgreSQL every statement is a network round trip, so big batches (far
+// below its limit of 65,535) pay off; SQLite runs in process, and the
+// driver's binding cost grows faster than linearly with the parameter
+// count, so small batches are fastest there (measured: 5,000 services
+// apply in about 1.5 s with small batches, 50 s with 30,000-parameter
+// batches).
+func (d *dialect) batchParams() int {
+	if d.engine == "postgres" {
+		return 30000
+	}
+	return 64
+}
+
 // sessionLocker serializes migrations across replicas starting together.
 // SQLite has one process per file, so it needs none.
 func (d *dialect) sessionLocker() (lock.SessionLocker, error) {

@@ -114,7 +114,7 @@ func TestApplyInvalidChangesNothing(t *testing.T) {
 		c := sample()
 		c.Services[0].Team = "nobody"
 		_, err := reg.Apply(ctx(), doc(c), catalog.ApplyOptions{})
-		if palisade.ErrorCode(err) != palisade.EINVALID || !strings.Contains(err.Error(), `unknown team "nobody"`) {
+		if palisade.ErrorCode(err) != palisade.EUNPROCESSABLE || !strings.Contains(err.Error(), `unknown team "nobody"`) {
 			t.Fatalf("err = %v", err)
 		}
 		cur, err := db.LoadCatalog(ctx())

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/palisade-project/palisade"
@@ -81,6 +83,9 @@ type auditTx struct {
 	at    time.Time
 	head  auditlog.Head
 	dirty bool
+	// batchParams is how many parameters one multi-row statement takes
+	// (see dialect.batchParams).
+	batchParams int
 }
 
 // writeTx runs fn in a write transaction with the audit chain's head locked,
@@ -92,7 +97,7 @@ func (db *DB) writeTx(ctx context.Context, fn func(tx *auditTx) error) error {
 		return palisade.Errorf(palisade.EINTERNAL, "change without an actor")
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		atx := &auditTx{Tx: tx, actor: actor, at: db.now().UTC()}
+		atx := &auditTx{Tx: tx, actor: actor, at: db.now().UTC(), batchParams: db.dialect.batchParams()}
 		// Writing the head row first takes its lock on PostgreSQL for
 		// the rest of the transaction.
 		err := tx.QueryRowContext(ctx, `UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash`).Scan(&atx.head.Seq, &atx.head.Hash)
@@ -111,21 +116,79 @@ func (db *DB) writeTx(ctx context.Context, fn func(tx *auditTx) error) error {
 	})
 }
 
-// audit appends one entry for rec to the chain.
-func (tx *auditTx) audit(ctx context.Context, rec auditlog.Record) error {
-	e, err := auditlog.NewEntry(tx.head.Seq, tx.head.Hash, tx.at, tx.actor, rec)
-	if err != nil {
-		return err
+// audit appends one entry per record to the chain, in order.
+func (tx *auditTx) audit(ctx context.Context, recs ...auditlog.Record) error {
+	rows := make([][]any, 0, len(recs))
+	head := tx.head
+	for _, rec := range recs {
+		e, err := auditlog.NewEntry(head.Seq, head.Hash, tx.at, tx.actor, rec)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, []any{e.Seq, ts(e.At), e.Actor, string(e.Role), e.Address, e.RequestID, e.Action, e.Kind, e.Object,
+			nullJSON(e.Before), nullJSON(e.After), e.PrevHash, e.Hash})
+		head = auditlog.Head{Seq: e.Seq, Hash: e.Hash}
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor, role, address, request_id, action, kind, object, before, after, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		e.Seq, ts(e.At), e.Actor, string(e.Role), e.Address, e.RequestID, e.Action, e.Kind, e.Object,
-		nullJSON(e.Before), nullJSON(e.After), e.PrevHash, e.Hash)
-	if err != nil {
-		return fmt.Errorf("append audit entry %d: %w", e.Seq, err)
+	if err := insertBatch(ctx, tx, "audit_log", auditColumns, "", rows); err != nil {
+		return fmt.Errorf("append audit entries: %w", err)
 	}
-	tx.head = auditlog.Head{Seq: e.Seq, Hash: e.Hash}
-	tx.dirty = true
+	if len(rows) > 0 {
+		tx.head = head
+		tx.dirty = true
+	}
+	return nil
+}
+
+
+// insertBatch inserts rows into table with as few multi-row statements as
+// the parameter limit allows; suffix is appended to each (ON CONFLICT ...).
+func insertBatch(ctx context.Context, tx *auditTx, table, columns, suffix string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	width := len(rows[0])
+	per := max(1, tx.batchParams/width)
+	for start := 0; start < len(rows); start += per {
+		chunk := rows[start:min(start+per, len(rows))]
+		var b strings.Builder
+		b.WriteString("INSERT INTO " + table + " (" + columns + ") VALUES ")
+		args := make([]any, 0, len(chunk)*width)
+		for i, r := range chunk {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('(')
+			for j, v := range r {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				args = append(args, v)
+				b.WriteString("$" + strconv.Itoa(len(args)))
+			}
+			b.WriteByte(')')
+		}
+		if suffix != "" {
+			b.WriteString(" " + suffix)
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inBatches runs prefix + "($1, $2, ...)" for keys in chunks.
+func inBatches(ctx context.Context, tx *auditTx, prefix string, keys []any) error {
+	for start := 0; start < len(keys); start += tx.batchParams {
+		chunk := keys[start:min(start+tx.batchParams, len(keys))]
+		ph := make([]string, len(chunk))
+		for i := range chunk {
+			ph[i] = "$" + strconv.Itoa(i+1)
+		}
+		if _, err := tx.ExecContext(ctx, prefix+"("+strings.Join(ph, ",")+")", chunk...); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

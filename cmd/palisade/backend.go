@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+
+	"github.com/palisade-project/palisade"
+	"github.com/palisade-project/palisade/auditlog"
+	"github.com/palisade-project/palisade/catalog"
+	"github.com/palisade-project/palisade/client"
+	"github.com/palisade-project/palisade/httpapi"
+	"github.com/palisade-project/palisade/identity"
+	"github.com/palisade-project/palisade/store"
+)
+
+// backend is what CLI commands call: the capabilities over a local
+// database, or the same operations on a server's API.
+type backend interface {
+	Apply(ctx context.Context, doc *catalog.Document, opt catalog.ApplyOptions) (*httpapi.ApplyResponse, error)
+	CreateToken(ctx context.Context, req httpapi.CreateTokenRequest, ttl string) (*httpapi.CreateTokenResponse, error)
+	ListTokens(ctx context.Context) ([]identity.Token, error)
+	RevokeToken(ctx context.Context, ref string) (*identity.Token, error)
+	AuditLog(ctx context.Context, f auditlog.Filter) ([]auditlog.Entry, string, error)
+	VerifyAudit(ctx context.Context, expect *auditlog.Head) (auditlog.Result, error)
+	Close() error
+}
+
+// open returns the backend the flags select and a context carrying the
+// local actor when it works on a database.
+func (e *env) open(ctx context.Context) (backend, context.Context, error) {
+	if e.server != "" {
+		c, err := client.New(e.server, e.tokenValue())
+		if err != nil {
+			return nil, ctx, err
+		}
+		return remote{c}, ctx, nil
+	}
+	db, err := store.Open(ctx, e.db, store.Options{})
+	if err != nil {
+		return nil, ctx, err
+	}
+	return newLocal(db), palisade.WithActor(ctx, cliActor()), nil
+}
+
+// local runs commands through the capabilities on an open database.
+type local struct {
+	db       *store.DB
+	catalog  *catalog.Registry
+	identity *identity.Service
+	audit    *auditlog.Service
+}
+
+func newLocal(db *store.DB) *local {
+	return &local{db: db, catalog: catalog.NewRegistry(db), identity: identity.NewService(db, nil, nil), audit: auditlog.NewService(db)}
+}
+
+func (l *local) Close() error { return l.db.Close() }
+
+func (l *local) Apply(ctx context.Context, doc *catalog.Document, opt catalog.ApplyOptions) (*httpapi.ApplyResponse, error) {
+	p, err := l.catalog.Apply(ctx, doc, opt)
+	if err != nil {
+		return nil, err
+	}
+	r := httpapi.NewApplyResponse(p, opt.DryRun)
+	return &r, nil
+}
+
+func (l *local) CreateToken(ctx context.Context, req httpapi.CreateTokenRequest, ttl string) (*httpapi.CreateTokenResponse, error) {
+	cr := identity.CreateRequest{Name: req.Name, Role: req.Role}
+	if ttl != "" {
+		d, err := parseTTL(ttl)
+		if err != nil {
+			return nil, err
+		}
+		cr.TTL = d
+	}
+	t, secret, err := l.identity.CreateToken(ctx, cr)
+	if err != nil {
+		return nil, err
+	}
+	return &httpapi.CreateTokenResponse{Token: *t, Secret: secret}, nil
+}
+
+func (l *local) ListTokens(ctx context.Context) ([]identity.Token, error) {
+	return l.identity.ListTokens(ctx)
+}
+
+func (l *local) RevokeToken(ctx context.Context, ref string) (*identity.Token, error) {
+	return l.identity.RevokeToken(ctx, ref)
+}
+
+func (l *local) AuditLog(ctx context.Context, f auditlog.Filter) ([]auditlog.Entry, string, error) {
+	return l.audit.List(ctx, f)
+}
+
+func (l *local) VerifyAudit(ctx context.Context, expect *auditlog.Head) (auditlog.Result, error) {
+	return l.audit.Verify(ctx, expect)
+}
+
+// remote runs commands through a server's API.
+type remote struct{ c *client.Client }
+
+func (r remote) Close() error { return nil }
+
+func (r remote) Apply(ctx context.Context, doc *catalog.Document, opt catalog.ApplyOptions) (*httpapi.ApplyResponse, error) {
+	return r.c.Apply(ctx, doc, opt)
+}
+
+func (r remote) CreateToken(ctx context.Context, req httpapi.CreateTokenRequest, ttl string) (*httpapi.CreateTokenResponse, error) {
+	if ttl != "" {
+		d, err := parseTTL(ttl)
+		if err != nil {
+			return nil, err
+		}
+		req.ExpiresIn = d.String()
+	}
+	return r.c.CreateToken(ctx, req)
+}
+
+func (r remote) ListTokens(ctx context.Context) ([]identity.Token, error) { return r.c.ListTokens(ctx) }
+
+func (r remote) RevokeToken(ctx context.Context, ref string) (*identity.Token, error) {
+	return r.c.RevokeToken(ctx, ref)
+}
+
+func (r remote) AuditLog(ctx context.Context, f auditlog.Filter) ([]auditlog.Entry, string, error) {
+	return r.c.AuditLog(ctx, f)
+}
+
+func (r remote) VerifyAudit(ctx context.Context, expect *auditlog.Head) (auditlog.Result, error) {
+	return r.c.VerifyAudit(ctx, expect)
+}

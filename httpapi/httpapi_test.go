@@ -1,0 +1,290 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/palisade-project/palisade"
+	"github.com/palisade-project/palisade/auditlog"
+	"github.com/palisade-project/palisade/catalog"
+	"github.com/palisade-project/palisade/identity"
+	"github.com/palisade-project/palisade/store"
+	"github.com/palisade-project/palisade/store/storetest"
+)
+
+type fixture struct {
+	srv    *Server
+	http   *httptest.Server
+	tokens map[palisade.Role]string
+	ids    *identity.Service
+}
+
+func newFixture(t *testing.T, dsn string) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ids := identity.NewService(db, nil, nil)
+	reg := catalog.NewRegistry(db)
+	srv := New(Config{Catalog: reg, Identity: ids, Audit: auditlog.NewService(db), Ready: db.Ready, Registry: prometheus.NewRegistry(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	f := &fixture{srv: srv, ids: ids, tokens: map[palisade.Role]string{}}
+	admin, err := ids.Bootstrap(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.tokens[palisade.RoleAdmin] = admin
+	actx := palisade.WithActor(ctx, palisade.SystemActor("test"))
+	for _, r := range []palisade.Role{palisade.RoleViewer, palisade.RoleResponder, palisade.RoleEditor} {
+		_, secret, err := ids.CreateToken(actx, identity.CreateRequest{Name: string(r), Role: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.tokens[r] = secret
+	}
+	doc := &catalog.Document{Catalog: catalog.Catalog{
+		Teams:        []catalog.Team{{Name: "payments-team"}},
+		Services:     []catalog.Service{{Name: "checkout", Team: "payments-team", Tier: 1, DependsOn: []string{"payments-api"}, ThirdParties: []string{"stripe"}}, {Name: "payments-api", Team: "payments-team", Tier: 1}},
+		ThirdParties: []catalog.ThirdParty{{Name: "stripe"}},
+	}}
+	if _, err := reg.Apply(actx, doc, catalog.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.http = httptest.NewServer(srv.Handler())
+	t.Cleanup(f.http.Close)
+	return f
+}
+
+func (f *fixture) do(t *testing.T, method, path, token, ctype, body string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, f.http.URL+path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+// sample requests per route, so that every declared route is exercised by
+// the role matrix with a valid call.
+var sampleCalls = map[string]struct{ path, ctype, body string }{
+	"GET /api/v1/openapi.json":         {"/api/v1/openapi.json", "", ""},
+	"GET /api/v1/whoami":               {"/api/v1/whoami", "", ""},
+	"POST /api/v1/apply":               {"/api/v1/apply?dryRun=true", "application/yaml", "teams:\n  - name: payments-team\n"},
+	"GET /api/v1/services":             {"/api/v1/services", "", ""},
+	"GET /api/v1/services/{name}":      {"/api/v1/services/checkout", "", ""},
+	"GET /api/v1/teams":                {"/api/v1/teams", "", ""},
+	"GET /api/v1/teams/{name}":         {"/api/v1/teams/payments-team", "", ""},
+	"GET /api/v1/third-parties":        {"/api/v1/third-parties", "", ""},
+	"GET /api/v1/third-parties/{name}": {"/api/v1/third-parties/stripe", "", ""},
+	"GET /api/v1/tokens":               {"/api/v1/tokens", "", ""},
+	"POST /api/v1/tokens":              {"/api/v1/tokens", "application/json", `{"name":"matrix-%s","role":"viewer"}`},
+	"DELETE /api/v1/tokens/{ref}":      {"/api/v1/tokens/victim-%s", "", ""},
+	"GET /api/v1/audit":                {"/api/v1/audit", "", ""},
+	"GET /api/v1/audit/verify":         {"/api/v1/audit/verify", "", ""},
+}
+
+// TestRoleMatrix calls every route with every role and without a token:
+// a role below the route's gets 403, at or above gets success, no token
+// 401. Routes without a sample call fail the test, so a new route cannot
+// skip the matrix.
+func TestRoleMatrix(t *testing.T) {
+	f := newFixture(t, storetest.DSN(t, "sqlite"))
+	actx := palisade.WithActor(context.Background(), palisade.SystemActor("test"))
+	for _, rt := range f.srv.apiRoutes {
+		key := rt.Method + " " + rt.Path
+		call, ok := sampleCalls[key]
+		if !ok {
+			t.Errorf("route %s has no sample call in TestRoleMatrix", key)
+			continue
+		}
+		for _, role := range append([]palisade.Role{""}, palisade.Roles...) {
+			t.Run(key+"/"+string(role), func(t *testing.T) {
+				path, body := call.path, call.body
+				if strings.Contains(path, "%s") || strings.Contains(body, "%s") {
+					path = strings.ReplaceAll(path, "%s", string(role)+"x")
+					body = strings.ReplaceAll(body, "%s", string(role)+"x")
+					if strings.Contains(path, "victim-") {
+						f.ids.CreateToken(actx, identity.CreateRequest{Name: "victim-" + string(role) + "x", Role: palisade.RoleViewer})
+					}
+				}
+				token := ""
+				if role != "" {
+					token = f.tokens[role]
+				}
+				resp, b := f.do(t, rt.Method, path, token, call.ctype, body)
+				var want int
+				switch {
+				case rt.Role == "":
+					want = 200
+				case role == "":
+					want = 401
+				case !role.AtLeast(rt.Role):
+					want = 403
+				case rt.Method == "POST" && rt.Path == "/api/v1/tokens":
+					want = 201
+				default:
+					want = 200
+				}
+				if resp.StatusCode != want {
+					t.Fatalf("status %d, want %d: %s", resp.StatusCode, want, b)
+				}
+			})
+		}
+	}
+}
+
+// TestOpenAPIMatchesRoutes keeps openapi.json and the route table in step,
+// including each route's role.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("openapi version %q", doc.OpenAPI)
+	}
+	s := New(Config{})
+	declared := map[string]palisade.Role{}
+	for _, rt := range s.apiRoutes {
+		declared[strings.ToLower(rt.Method)+" "+rt.Path] = rt.Role
+	}
+	documented := map[string]palisade.Role{}
+	for path, ops := range doc.Paths {
+		for method, raw := range ops {
+			var op struct {
+				Role palisade.Role `json:"x-palisade-role"`
+			}
+			json.Unmarshal(raw, &op)
+			documented[method+" "+path] = op.Role
+		}
+	}
+	for k, role := range declared {
+		if d, ok := documented[k]; !ok {
+			t.Errorf("route %s is not in openapi.json", k)
+		} else if d != role {
+			t.Errorf("route %s: openapi.json says role %q, the route table %q", k, d, role)
+		}
+	}
+	for k := range documented {
+		if _, ok := declared[k]; !ok {
+			t.Errorf("openapi.json documents %s, which no route serves", k)
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	f := newFixture(t, storetest.DSN(t, "sqlite"))
+	editor, viewer := f.tokens[palisade.RoleEditor], f.tokens[palisade.RoleViewer]
+	cases := []struct {
+		name                       string
+		method, path, token, ctype string
+		body                       string
+		status                     int
+		code, field, msg           string
+	}{
+		{"no token", "GET", "/api/v1/services", "", "", "", 401, "unauthorized", "", "Bearer"},
+		{"revoked or unknown", "GET", "/api/v1/services", "pal_unknown", "", "", 401, "unauthorized", "", "unknown token"},
+		{"role", "POST", "/api/v1/apply", viewer, "application/yaml", "teams: []", 403, "forbidden", "", "needs editor"},
+		{"unknown service", "GET", "/api/v1/services/nope", viewer, "", "", 404, "not_found", "", `"nope"`},
+		{"unknown route", "GET", "/api/v1/nope", viewer, "", "", 404, "not_found", "", "no API route"},
+		{"content type", "POST", "/api/v1/apply", editor, "text/plain", "teams: []", 415, "unsupported_media", "", "Content-Type"},
+		{"malformed yaml", "POST", "/api/v1/apply", editor, "application/yaml", "teams: [\n", 400, "invalid", "request body:1:8", "YAML"},
+		{"malformed json", "POST", "/api/v1/apply", editor, "application/json", `{"teams": [}`, 400, "invalid", "request body:1:12", "JSON"},
+		{"unknown field", "POST", "/api/v1/tokens", f.tokens[palisade.RoleAdmin], "application/json", `{"name":"a","role":"viewer","rol":"x"}`, 400, "invalid", "rol", "unknown field"},
+		{"bad reference", "POST", "/api/v1/apply", editor, "application/yaml", "services:\n  - name: a\n    team: ghost\n", 422, "unprocessable", "request body:3:11", `unknown team "ghost"`},
+		{"conflict", "POST", "/api/v1/tokens", f.tokens[palisade.RoleAdmin], "application/json", `{"name":"viewer","role":"viewer"}`, 409, "conflict", "name", "exists"},
+		{"too large", "POST", "/api/v1/tokens", f.tokens[palisade.RoleAdmin], "application/json", `{"name":"` + strings.Repeat("a", MaxBodySize) + `"}`, 413, "too_large", "", "larger than"},
+		{"bad limit", "GET", "/api/v1/services?limit=0", viewer, "", "", 400, "invalid", "limit", "limit"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, b := f.do(t, tc.method, tc.path, tc.token, tc.ctype, tc.body)
+			var eb ErrorBody
+			if err := json.Unmarshal(b, &eb); err != nil {
+				t.Fatalf("error body is not JSON: %s", b)
+			}
+			if resp.StatusCode != tc.status || eb.Error.Code != tc.code || eb.Error.Field != tc.field || !strings.Contains(eb.Error.Message, tc.msg) {
+				t.Fatalf("got %d %+v, want %d %s field %q message containing %q", resp.StatusCode, eb.Error, tc.status, tc.code, tc.field, tc.msg)
+			}
+		})
+	}
+	// Nothing of the failed applies was written.
+	if _, b := f.do(t, "GET", "/api/v1/services/a", viewer, "", ""); !strings.Contains(string(b), "not_found") {
+		t.Errorf("a failed apply wrote service a: %s", b)
+	}
+}
+
+func TestFailedAuthIsRateLimited(t *testing.T) {
+	f := newFixture(t, storetest.DSN(t, "sqlite"))
+	var last int
+	for range identity.DefaultFailureLimit + 1 {
+		resp, _ := f.do(t, "GET", "/api/v1/services", "pal_guess", "", "")
+		last = resp.StatusCode
+	}
+	if last != 429 {
+		t.Fatalf("after %d failures: %d, want 429", identity.DefaultFailureLimit+1, last)
+	}
+	// Even the right token waits: the limit is per address, before lookup.
+	if resp, _ := f.do(t, "GET", "/api/v1/services", f.tokens[palisade.RoleViewer], "", ""); resp.StatusCode != 429 {
+		t.Fatalf("valid token while limited: %d", resp.StatusCode)
+	}
+}
+
+func TestListShapeAndHeaders(t *testing.T) {
+	f := newFixture(t, storetest.DSN(t, "sqlite"))
+	resp, b := f.do(t, "GET", "/api/v1/services?limit=1", f.tokens[palisade.RoleViewer], "", "")
+	var page struct {
+		Items []map[string]any `json:"items"`
+		Next  *string          `json:"next"`
+	}
+	if err := json.Unmarshal(b, &page); err != nil || len(page.Items) != 1 || page.Next == nil || *page.Next != "checkout" {
+		t.Fatalf("page = %s", b)
+	}
+	for _, k := range []string{"name", "team", "tier", "dependsOn"} {
+		if _, ok := page.Items[0][k]; !ok {
+			t.Errorf("service lacks %q: %s", k, b)
+		}
+	}
+	for h, re := range map[string]string{
+		"Content-Security-Policy": `default-src 'none'.*script-src 'self'`,
+		"X-Content-Type-Options":  `nosniff`,
+		"X-Request-Id":            `^[0-9a-f]{16}$`,
+		"Cache-Control":           `no-store`,
+	} {
+		if !regexp.MustCompile(re).MatchString(resp.Header.Get(h)) {
+			t.Errorf("header %s = %q, want %s", h, resp.Header.Get(h), re)
+		}
+	}
+	_, b = f.do(t, "GET", "/api/v1/services?cursor=checkout", f.tokens[palisade.RoleViewer], "", "")
+	if !strings.Contains(string(b), `"payments-api"`) || !strings.Contains(string(b), `"next":""`) {
+		t.Errorf("second page = %s", b)
+	}
+	if !slices.Contains([]int{200}, resp.StatusCode) {
+		t.Errorf("status %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,175 @@
+// Package httpapi is Palisade's HTTP edge: the JSON API under /api/v1 (all
+// routes declared in routes below), authentication, the operational
+// endpoints (/healthz, /readyz, /metrics) and the middleware every request
+// passes (request id, logging, metrics, security headers). Handlers decode,
+// validate, call a capability and respond; they hold no domain logic.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/palisade-project/palisade"
+	"github.com/palisade-project/palisade/auditlog"
+	"github.com/palisade-project/palisade/catalog"
+	"github.com/palisade-project/palisade/identity"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config is what the server needs. Every field but Web is required.
+type Config struct {
+	Catalog  *catalog.Registry
+	Identity *identity.Service
+	Audit    *auditlog.Service
+	// Ready reports whether the server can take traffic (database
+	// reachable, migrations applied).
+	Ready func(context.Context) error
+	// Registry receives the HTTP metrics; the caller registers the rest
+	// (database pool, build info) and serves it at /metrics.
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+	// Web adds the web UI's pages beside the API.
+	Web []Route
+	// TrustProxy makes the client address come from X-Forwarded-For (set
+	// it only behind a proxy that overwrites that header).
+	TrustProxy bool
+	Version    string
+}
+
+// Route is one pattern served by a handler, for web pages.
+type Route struct {
+	Pattern string
+	Handler http.Handler
+}
+
+// Server serves the API, the operational endpoints and the web UI.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	metrics *httpMetrics
+	// apiRoutes is the route table, kept for the OpenAPI sync test.
+	apiRoutes []apiRoute
+}
+
+// apiRoute is one declared API route: pattern, the least role that may call
+// it ("" for public) and the handler.
+type apiRoute struct {
+	Method, Path string
+	Role         palisade.Role
+	Handler      func(http.ResponseWriter, *http.Request) error
+}
+
+// New returns a server for cfg.
+func New(cfg Config) *Server {
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.metrics = newHTTPMetrics(cfg.Registry)
+	s.routes()
+	return s
+}
+
+// routes declares every API route. Keep this the only place routes are
+// added, and keep openapi.json in step (TestOpenAPIMatchesRoutes).
+func (s *Server) routes() {
+	s.api("GET /api/v1/openapi.json", "", s.handleOpenAPI)
+	s.api("GET /api/v1/whoami", palisade.RoleViewer, s.handleWhoAmI)
+
+	s.api("POST /api/v1/apply", palisade.RoleEditor, s.handleApply)
+	s.api("GET /api/v1/services", palisade.RoleViewer, s.handleListServices)
+	s.api("GET /api/v1/services/{name}", palisade.RoleViewer, s.handleGetService)
+	s.api("GET /api/v1/teams", palisade.RoleViewer, s.handleListTeams)
+	s.api("GET /api/v1/teams/{name}", palisade.RoleViewer, s.handleGetTeam)
+	s.api("GET /api/v1/third-parties", palisade.RoleViewer, s.handleListThirdParties)
+	s.api("GET /api/v1/third-parties/{name}", palisade.RoleViewer, s.handleGetThirdParty)
+
+	s.api("GET /api/v1/tokens", palisade.RoleAdmin, s.handleListTokens)
+	s.api("POST /api/v1/tokens", palisade.RoleAdmin, s.handleCreateToken)
+	s.api("DELETE /api/v1/tokens/{ref}", palisade.RoleAdmin, s.handleRevokeToken)
+
+	s.api("GET /api/v1/audit", palisade.RoleAdmin, s.handleListAudit)
+	s.api("GET /api/v1/audit/verify", palisade.RoleViewer, s.handleVerifyAudit)
+
+	// Anything else under /api/ is a JSON 404, not the web UI's page.
+	s.handle("/api/", "api-unknown", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, palisade.Errorf(palisade.ENOTFOUND, "no API route %s %s", r.Method, r.URL.Path))
+	})
+
+	s.handle("GET /healthz", "healthz", s.handleHealthz)
+	s.handle("GET /readyz", "readyz", s.handleReadyz)
+	s.handle("GET /metrics", "metrics", s.handleMetrics)
+
+	for _, rt := range s.cfg.Web {
+		s.handle(rt.Pattern, rt.Pattern, rt.Handler.ServeHTTP)
+	}
+}
+
+// api registers an API route: authentication (Bearer token) when role is
+// set, error mapping and metrics.
+func (s *Server) api(pattern string, role palisade.Role, h func(http.ResponseWriter, *http.Request) error) {
+	method, path, _ := strings.Cut(pattern, " ")
+	s.apiRoutes = append(s.apiRoutes, apiRoute{Method: method, Path: path, Role: role, Handler: h})
+	s.handle(pattern, pattern, func(w http.ResponseWriter, r *http.Request) {
+		if role != "" {
+			ctx, err := s.authenticate(r)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			if err := palisade.Authorize(ctx, role); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			r = r.WithContext(ctx)
+		}
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// handle registers a handler with its metrics label.
+func (s *Server) handle(pattern, label string, h http.HandlerFunc) {
+	s.mux.Handle(pattern, s.metrics.instrument(label, h))
+}
+
+// authenticate turns the request's Bearer token into an actor in the
+// returned context.
+func (s *Server) authenticate(r *http.Request) (context.Context, error) {
+	auth := r.Header.Get("Authorization")
+	scheme, secret, ok := strings.Cut(auth, " ")
+	if auth == "" || !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil, palisade.Errorf(palisade.EUNAUTHORIZED, "send an API token as Authorization: Bearer <token>")
+	}
+	actor, err := s.cfg.Identity.Authenticate(r.Context(), strings.TrimSpace(secret), ClientAddr(r, s.cfg.TrustProxy))
+	if err != nil {
+		return nil, err
+	}
+	actor.RequestID = requestID(r.Context())
+	return palisade.WithActor(r.Context(), actor), nil
+}
+
+// Handler returns the server's root handler with all middleware.
+func (s *Server) Handler() http.Handler {
+	return s.withRequestID(s.withLogging(s.withSecurityHeaders(s.withRecover(s.mux))))
+}
+
+// HTTPServer returns an *http.Server for addr with timeouts that keep slow
+// clients from holding connections.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}

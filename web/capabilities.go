@@ -1,0 +1,96 @@
+package web
+
+import "net/http"
+
+// capability is one of Palisade's five capabilities as the navigation and
+// the overview show it. Until a capability is built its page says so and
+// what it will do, rather than showing invented data.
+type capability struct {
+	Key   string // navigation key and CSS hook
+	Path  string
+	Label string // navigation label
+	Title string // page heading
+	// Built reports whether the capability has real pages; none has yet.
+	Built bool
+	// Pending is the sentence that says the capability is not built yet.
+	Pending string
+	// Summary is one line for the overview.
+	Summary string
+	// Will lists what the capability will do, in the words of DESIGN.md.
+	Will []string
+	// Meanwhile points at what the catalog already offers towards it.
+	Meanwhile     string
+	MeanwhileLink string
+}
+
+// capabilities are in the order of the loop DESIGN.md describes: signals,
+// indicators and objectives, experiments, vendors, incidents.
+var capabilities = []capability{
+	{
+		Key: "vulnerabilities", Path: "/vulnerabilities", Label: "Vulnerabilities", Title: "The CVE process",
+		Pending: "The CVE process is not built yet: it arrives with issue 3.",
+		Summary: "Every service's components matched against OSV advisories, each finding tracked to a decision.",
+		Will: []string{
+			"Read each service's components from SBOMs (CycloneDX, SPDX) and scanner results (osv-scanner, Trivy, Grype).",
+			"Match them against OSV advisories continuously, enriched with CVSS score, EPSS and CISA KEV membership.",
+			"Track every finding from detection to a decision: fixed, not affected (with a justification), or risk accepted until a date, after which it reopens.",
+			"Set remediation deadlines per severity and tier (by default 7, 30, 90 and 180 days) and show which findings are past due.",
+			"Chart the CVE metrics over time, and produce audit reports showing every known CVE resolved, mitigated or consciously accepted.",
+			"Read and write VEX (OpenVEX and CycloneDX).",
+		},
+		Meanwhile: "The services and their tiers, which the remediation deadlines will depend on, are in the catalog.", MeanwhileLink: "/services",
+	},
+	{
+		Key: "slos", Path: "/slos", Label: "Security SLOs", Title: "Security SLOs",
+		Pending: "Security SLOs are not built yet: there are no indicators, objectives or error budgets to show.",
+		Summary: "Security indicators with objectives, error budgets, burn-rate alerts and a change gate for CI.",
+		Will: []string{
+			"Measure security indicators: remediation within deadline, exposure-free hours, detection rate of security experiments, MFA, TLS and logging coverage, third-party health, and any Prometheus ratio.",
+			"Hold each indicator to an objective over a rolling or calendar window, with an error budget counted in occurrences or timeslices.",
+			"Alert on multi-window burn rates before a budget is spent.",
+			"Answer a change gate from CI with pass, warn or fail and the reasons, approving a change only while security stays above the threshold; every decision is recorded.",
+		},
+	},
+	{
+		Key: "experiments", Path: "/experiments", Label: "Chaos experiments", Title: "Security chaos experiments",
+		Pending: "Security chaos experiments are not built yet: no experiment has been defined or run.",
+		Summary: "Planned security faults with a hypothesis about detection, run on a schedule and always rolled back.",
+		Will: []string{
+			"Define planned security faults (an opened port, a planted canary credential, a permission drift, an attack payload) with a hypothesis about what must detect them, and how fast.",
+			"Run them on a schedule, following frequency and severity standards, within a declared blast radius.",
+			"Roll every fault back, even when the runner dies mid-run.",
+			"Journal each run and measure it: was the fault detected, blocked, traceable, and how long did detection take.",
+		},
+		Meanwhile: "The services an experiment will target, with their tiers and owners, are in the catalog.", MeanwhileLink: "/services",
+	},
+	{
+		Key: "watch", Path: "/watch", Label: "Vendor watch", Title: "Third-party watch",
+		Pending: "Vendor watch is not built yet: no status page or endpoint is being checked.",
+		Summary: "The vendors the system depends on, their health, and the blast radius if one is down or breached.",
+		Will: []string{
+			"Follow each vendor's status page and probe its endpoints over HTTP, TLS and DNS, normalising what they report into one status.",
+			"Show the blast radius of an outage or breach: which services break, directly and through their dependents, which teams own them and which classes of data are exposed.",
+			"Feed third-party health into the security SLOs and open incidents when a vendor fails.",
+		},
+		Meanwhile: "The catalog already lists each third party with the services that use it directly.", MeanwhileLink: "/third-parties",
+	},
+	{
+		Key: "incidents", Path: "/incidents", Label: "Incidents", Title: "Incidents and retrospectives",
+		Pending: "Incidents and retrospectives are not built yet: no alert is received and no incident is recorded.",
+		Summary: "Alerts open incidents with a timeline and roles; blameless retrospectives turn them into action items.",
+		Will: []string{
+			"Receive alerts from Palisade itself and from Alertmanager- and PagerDuty-style senders, de-duplicate them and open incidents.",
+			"Keep each incident's timeline, roles, severity (SEV1 to SEV4) and status, from triage to closed.",
+			"Write blameless retrospectives (draft, in review, published) with owned, dated action items, in a searchable library.",
+			"Report MTTD, MTTA and MTTR.",
+		},
+		Meanwhile: "The teams that will own incidents, and their members, are in the catalog.", MeanwhileLink: "/teams",
+	},
+}
+
+// pending serves the page of a capability that is not built yet.
+func (u *UI) pending(c capability) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		return u.render(w, r, http.StatusOK, "pending", c.Title, c.Key, c)
+	}
+}
