@@ -150,7 +150,7 @@ func fields(entries []entry) map[string]entry {
 func (im *backstageImporter) readEntity(r *yamlReader, body ast.Node) {
 	if v, _ := r.resolve(body); isNull(v) {
 		return
-	} else if _, ok := v.(*ast.MappingNode); !ok {
+	} else if !isMapping(v) {
 		r.errorf(body, "expected a Backstage entity (a mapping with apiVersion, kind and metadata), got %s", describe(v))
 		return
 	}

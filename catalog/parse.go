@@ -757,6 +757,14 @@ type entry struct {
 	value ast.Node
 }
 
+func isMapping(n ast.Node) bool {
+	switch n.(type) {
+	case *ast.MappingNode, *ast.MappingValueNode:
+		return true
+	}
+	return false
+}
+
 // mapping returns the pairs of n if it is a mapping, after resolving it. A
 // null n is an empty mapping; anything else is reported as what.
 func (r *yamlReader) mapping(what string, n ast.Node) ([]entry, bool) {
@@ -936,11 +944,9 @@ func texts(ls []located) []string {
 
 // readCatalog reads the sections of a palisade.yaml document into d.
 func (r *yamlReader) readCatalog(d *Document, body ast.Node) {
-	if v, _ := r.resolve(body); !isNull(v) {
-		if _, isMap := v.(*ast.MappingNode); !isMap {
-			r.errorf(body, "expected a mapping of sections (%s), got %s", sectionNames(), describe(v))
-			return
-		}
+	if v, _ := r.resolve(body); !isNull(v) && !isMapping(v) {
+		r.errorf(body, "expected a mapping of sections (%s), got %s", sectionNames(), describe(v))
+		return
 	}
 	top, _ := r.mapping("catalog", body)
 	for _, e := range top {
@@ -1118,7 +1124,7 @@ func describeJSON(tok json.Token) string {
 	return fmt.Sprintf("%v", tok)
 }
 
-// object reads the members of an object whose '{' has been read, calling
+// members reads the members of an object whose '{' has been read, calling
 // fn for each key with the offset of the key; fn must consume the value.
 func (j *jsonReader) members(fn func(key string, at int)) {
 	seen := map[string]bool{}

@@ -24,6 +24,8 @@ type Store interface {
 	Service(ctx context.Context, name string) (*Service, error)
 	// Dependents returns the names of services that depend on name.
 	Dependents(ctx context.Context, name string) ([]string, error)
+	// Stats counts the catalog's objects.
+	Stats(ctx context.Context) (*Stats, error)
 	ListTeams(ctx context.Context, after string, limit int) ([]Team, error)
 	Team(ctx context.Context, name string) (*Team, error)
 	ListThirdParties(ctx context.Context, after string, limit int) ([]ThirdParty, error)
@@ -35,6 +37,8 @@ type ServiceFilter struct {
 	Team string
 	Tier int
 	Tag  string
+	// ThirdParty selects the services that use this third party.
+	ThirdParty string
 	// After is the name to continue after (keyset pagination).
 	After string
 	Limit int
@@ -161,6 +165,23 @@ func (s *Registry) Service(ctx context.Context, name string) (*ServiceDetail, er
 		d.Vendors = append(d.Vendors, *tp)
 	}
 	return d, nil
+}
+
+// Stats counts the catalog's objects.
+type Stats struct {
+	Services     int `json:"services"`
+	Teams        int `json:"teams"`
+	ThirdParties int `json:"thirdParties"`
+	// ServicesByTier has one count per tier, index 0 for tier 1.
+	ServicesByTier [MaxTier]int `json:"servicesByTier"`
+}
+
+// Stats counts the catalog's objects. Requires viewer.
+func (s *Registry) Stats(ctx context.Context) (*Stats, error) {
+	if err := palisade.Authorize(ctx, palisade.RoleViewer); err != nil {
+		return nil, err
+	}
+	return s.store.Stats(ctx)
 }
 
 // ListTeams returns one page of teams and the next cursor. Requires viewer.

@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
+	"strings"
 
 	"github.com/palisade-project/palisade"
 	"github.com/palisade-project/palisade/auditlog"
@@ -302,10 +302,17 @@ func (db *DB) ListServices(ctx context.Context, f catalog.ServiceFilter) ([]cata
 		query += ` AND tier = $` + itoa(len(args))
 	}
 	if f.Tag != "" {
-		// Tags are a JSON list of strings; the quoted form cannot match
-		// part of another tag.
-		args = append(args, `%`+jsonList([]string{f.Tag})[1:len(jsonList([]string{f.Tag}))-1]+`%`)
-		query += ` AND tags LIKE $` + itoa(len(args))
+		// Tags are a JSON list of strings: the element in its JSON form,
+		// quotes included, with LIKE's wildcards escaped, matches exactly
+		// one whole element.
+		quoted := jsonList([]string{f.Tag})
+		quoted = quoted[1 : len(quoted)-1]
+		args = append(args, "%"+likeEscaper.Replace(quoted)+"%")
+		query += ` AND tags LIKE $` + itoa(len(args)) + ` ESCAPE '\'`
+	}
+	if f.ThirdParty != "" {
+		args = append(args, f.ThirdParty)
+		query += ` AND name IN (SELECT service FROM service_third_parties WHERE third_party = $` + itoa(len(args)) + `)`
 	}
 	args = append(args, f.Limit)
 	query += ` ORDER BY name LIMIT $` + itoa(len(args))
@@ -313,13 +320,37 @@ func (db *DB) ListServices(ctx context.Context, f catalog.ServiceFilter) ([]cata
 	if err != nil {
 		return nil, db.mapErr("list services", err)
 	}
-	if f.Tag != "" {
-		services = slices.DeleteFunc(services, func(s catalog.Service) bool { return !slices.Contains(s.Tags, f.Tag) })
-	}
 	if len(services) > 0 {
 		err = attachEdges(ctx, db.db, services, services[0].Name, services[len(services)-1].Name)
 	}
 	return services, db.mapErr("list services", err)
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// Stats implements catalog.Store.
+func (db *DB) Stats(ctx context.Context) (*catalog.Stats, error) {
+	st := &catalog.Stats{}
+	err := db.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM teams), (SELECT count(*) FROM third_parties)`).Scan(&st.Teams, &st.ThirdParties)
+	if err != nil {
+		return nil, db.mapErr("count catalog", err)
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT tier, count(*) FROM services GROUP BY tier`)
+	if err != nil {
+		return nil, db.mapErr("count services", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var tier, n int
+		if err := rows.Scan(&tier, &n); err != nil {
+			return nil, db.mapErr("count services", err)
+		}
+		if tier >= catalog.MinTier && tier <= catalog.MaxTier {
+			st.ServicesByTier[tier-1] = n
+		}
+		st.Services += n
+	}
+	return st, db.mapErr("count services", rows.Err())
 }
 
 // Service implements catalog.Store.

@@ -283,3 +283,47 @@ func TestOpenErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestServiceFiltersAndStats(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db := open(t, dsn)
+		reg := catalog.NewRegistry(db)
+		c := sample()
+		c.Services[1].Tags = []string{"p_i", "a%b"}
+		c.Services = append(c.Services, catalog.Service{Name: "other", Team: "payments-team", Tier: 3, Tags: []string{"pxi", "axxb", "pci-2"}})
+		if _, err := reg.Apply(ctx(), doc(c), catalog.ApplyOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			f    catalog.ServiceFilter
+			want string
+		}{
+			{catalog.ServiceFilter{Tag: "pci"}, "checkout"},
+			{catalog.ServiceFilter{Tag: "p_i"}, "payments-api"},
+			{catalog.ServiceFilter{Tag: "a%b"}, "payments-api"},
+			{catalog.ServiceFilter{Tag: "pc"}, ""},
+			{catalog.ServiceFilter{ThirdParty: "stripe"}, "checkout"},
+			{catalog.ServiceFilter{Tier: 3}, "other"},
+			{catalog.ServiceFilter{Team: "payments-team", Tier: 1}, "checkout,payments-api"},
+		} {
+			got, _, err := reg.ListServices(ctx(), tc.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, s := range got {
+				names = append(names, s.Name)
+			}
+			if strings.Join(names, ",") != tc.want {
+				t.Errorf("filter %+v = %v, want %s", tc.f, names, tc.want)
+			}
+		}
+		st, err := reg.Stats(ctx())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Services != 3 || st.Teams != 1 || st.ThirdParties != 1 || st.ServicesByTier != [4]int{2, 0, 1, 0} {
+			t.Errorf("stats = %+v", st)
+		}
+	})
+}

@@ -139,7 +139,6 @@ func (tx *auditTx) audit(ctx context.Context, recs ...auditlog.Record) error {
 	return nil
 }
 
-
 // insertBatch inserts rows into table with as few multi-row statements as
 // the parameter limit allows; suffix is appended to each (ON CONFLICT ...).
 func insertBatch(ctx context.Context, tx *auditTx, table, columns, suffix string, rows [][]any) error {

@@ -227,9 +227,11 @@ func TestBrowser(t *testing.T) {
 	do("open the overview", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(".stats")))
 	screenshot("overview")
 
-	// The rest of the navigation, for violations only.
+	// The rest of the navigation, checked for violations and kept for a
+	// look.
 	for _, p := range []string{"/teams", "/teams/payments", "/third-parties", "/third-parties/stripe", "/vulnerabilities", "/slos", "/experiments", "/watch", "/incidents"} {
 		do("open "+p, chromedp.Navigate(base+p), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		screenshot("page" + strings.ReplaceAll(p, "/", "-"))
 	}
 	// Late reports (a favicon fetch, a deferred script) arrive after load.
 	time.Sleep(300 * time.Millisecond)

@@ -19,8 +19,9 @@ type capability struct {
 	// Will lists what the capability will do, in the words of DESIGN.md.
 	Will []string
 	// Meanwhile points at what the catalog already offers towards it.
-	Meanwhile     string
-	MeanwhileLink string
+	Meanwhile      string
+	MeanwhileLink  string
+	MeanwhileLabel string
 }
 
 // capabilities are in the order of the loop DESIGN.md describes: signals,
@@ -38,11 +39,11 @@ var capabilities = []capability{
 			"Chart the CVE metrics over time, and produce audit reports showing every known CVE resolved, mitigated or consciously accepted.",
 			"Read and write VEX (OpenVEX and CycloneDX).",
 		},
-		Meanwhile: "The services and their tiers, which the remediation deadlines will depend on, are in the catalog.", MeanwhileLink: "/services",
+		Meanwhile: "The services and their tiers, which the remediation deadlines will depend on, are in the catalog.", MeanwhileLink: "/services", MeanwhileLabel: "See the services",
 	},
 	{
 		Key: "slos", Path: "/slos", Label: "Security SLOs", Title: "Security SLOs",
-		Pending: "Security SLOs are not built yet: there are no indicators, objectives or error budgets to show.",
+		Pending: "Security SLOs are not built yet: they arrive with issue 4; there are no indicators, objectives or error budgets to show.",
 		Summary: "Security indicators with objectives, error budgets, burn-rate alerts and a change gate for CI.",
 		Will: []string{
 			"Measure security indicators: remediation within deadline, exposure-free hours, detection rate of security experiments, MFA, TLS and logging coverage, third-party health, and any Prometheus ratio.",
@@ -61,7 +62,7 @@ var capabilities = []capability{
 			"Roll every fault back, even when the runner dies mid-run.",
 			"Journal each run and measure it: was the fault detected, blocked, traceable, and how long did detection take.",
 		},
-		Meanwhile: "The services an experiment will target, with their tiers and owners, are in the catalog.", MeanwhileLink: "/services",
+		Meanwhile: "The services an experiment will target, with their tiers and owners, are in the catalog.", MeanwhileLink: "/services", MeanwhileLabel: "See the services",
 	},
 	{
 		Key: "watch", Path: "/watch", Label: "Vendor watch", Title: "Third-party watch",
@@ -72,11 +73,11 @@ var capabilities = []capability{
 			"Show the blast radius of an outage or breach: which services break, directly and through their dependents, which teams own them and which classes of data are exposed.",
 			"Feed third-party health into the security SLOs and open incidents when a vendor fails.",
 		},
-		Meanwhile: "The catalog already lists each third party with the services that use it directly.", MeanwhileLink: "/third-parties",
+		Meanwhile: "The catalog already lists each third party with the services that use it directly.", MeanwhileLink: "/third-parties", MeanwhileLabel: "See the third parties",
 	},
 	{
 		Key: "incidents", Path: "/incidents", Label: "Incidents", Title: "Incidents and retrospectives",
-		Pending: "Incidents and retrospectives are not built yet: no alert is received and no incident is recorded.",
+		Pending: "Incidents and retrospectives are not built yet: they arrive with issue 5; no alert is received and no incident is recorded.",
 		Summary: "Alerts open incidents with a timeline and roles; blameless retrospectives turn them into action items.",
 		Will: []string{
 			"Receive alerts from Palisade itself and from Alertmanager- and PagerDuty-style senders, de-duplicate them and open incidents.",
@@ -84,7 +85,7 @@ var capabilities = []capability{
 			"Write blameless retrospectives (draft, in review, published) with owned, dated action items, in a searchable library.",
 			"Report MTTD, MTTA and MTTR.",
 		},
-		Meanwhile: "The teams that will own incidents, and their members, are in the catalog.", MeanwhileLink: "/teams",
+		Meanwhile: "The teams that will own incidents, and their members, are in the catalog.", MeanwhileLink: "/teams", MeanwhileLabel: "See the teams",
 	},
 }
 

@@ -32,43 +32,18 @@ type overviewView struct {
 func (u *UI) overview(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	v := overviewView{Capabilities: capabilities}
-	byTier := map[int]int{}
-	if err := u.eachService(ctx, catalog.ServiceFilter{}, func(s catalog.Service) {
-		v.Services++
-		byTier[s.Tier]++
-	}); err != nil {
+	st, err := u.cfg.Catalog.Stats(ctx)
+	if err != nil {
 		return err
 	}
+	v.Services, v.Teams, v.ThirdParties = st.Services, st.Teams, st.ThirdParties
 	for t := catalog.MinTier; t <= catalog.MaxTier; t++ {
-		v.Tiers = append(v.Tiers, tierCount{Tier: t, Count: byTier[t]})
-	}
-	for after := ""; ; {
-		teams, next, err := u.cfg.Catalog.ListTeams(ctx, after, catalog.MaxPageSize)
-		if err != nil {
-			return err
-		}
-		v.Teams += len(teams)
-		if after = next; after == "" {
-			break
-		}
-	}
-	for after := ""; ; {
-		vendors, next, err := u.cfg.Catalog.ListThirdParties(ctx, after, catalog.MaxPageSize)
-		if err != nil {
-			return err
-		}
-		v.ThirdParties += len(vendors)
-		if after = next; after == "" {
-			break
-		}
+		v.Tiers = append(v.Tiers, tierCount{Tier: t, Count: st.ServicesByTier[t-1]})
 	}
 	return u.render(w, r, http.StatusOK, "overview", "Overview", "overview", v)
 }
 
-// eachService calls fn for every service matching f, page by page. The
-// catalog has no count or reverse-lookup query yet, so the overview and the
-// third-party page walk the services; the catalog is bounded by
-// catalog.MaxObjects.
+// eachService calls fn for every service matching f, page by page.
 func (u *UI) eachService(ctx context.Context, f catalog.ServiceFilter, fn func(catalog.Service)) error {
 	f.Limit = catalog.MaxPageSize
 	for {
@@ -301,12 +276,10 @@ func (u *UI) thirdParty(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := thirdPartyView{ThirdParty: tp}
 	classes := slices.Clone(tp.DataClasses)
-	if err := u.eachService(r.Context(), catalog.ServiceFilter{}, func(s catalog.Service) {
-		if slices.Contains(s.ThirdParties, name) {
-			v.Services = append(v.Services, s)
-			v.Teams = append(v.Teams, s.Team)
-			classes = append(classes, s.DataClasses...)
-		}
+	if err := u.eachService(r.Context(), catalog.ServiceFilter{ThirdParty: name}, func(s catalog.Service) {
+		v.Services = append(v.Services, s)
+		v.Teams = append(v.Teams, s.Team)
+		classes = append(classes, s.DataClasses...)
 	}); err != nil {
 		return err
 	}

@@ -214,9 +214,13 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-// errCSRF is the one message for every CSRF failure: telling an attacker
-// which check failed would only help them.
-func errCSRF() error {
+// rejectForm refuses a form post that failed a CSRF check. The page gives
+// one message for every failure, since telling an attacker which check
+// failed would only help them; the log says which, because a burst of
+// these is worth an investigation.
+func (u *UI) rejectForm(r *http.Request, reason string) error {
+	u.log.WarnContext(r.Context(), "web: form rejected", "reason", reason, "method", r.Method, "path", r.URL.Path,
+		"client", u.cfg.ClientAddr(r), "origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
 	return palisade.Errorf(palisade.EFORBIDDEN, "this form was not sent from a Palisade page, or it expired; go back, reload the page and try again")
 }
 
@@ -225,14 +229,14 @@ func errCSRF() error {
 // a size limit.
 func (u *UI) checkCSRF(r *http.Request, want string) error {
 	if err := u.cop.Check(r); err != nil {
-		return errCSRF()
+		return u.rejectForm(r, "cross-origin request")
 	}
 	if err := parseForm(r); err != nil {
 		return err
 	}
 	got := r.PostForm.Get("csrf")
 	if want == "" || got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-		return errCSRF()
+		return u.rejectForm(r, "csrf field does not match the session")
 	}
 	return nil
 }
@@ -328,15 +332,17 @@ type signInView struct {
 // token for a session and sends the browser on.
 func (u *UI) signIn(w http.ResponseWriter, r *http.Request) error {
 	if err := u.cop.Check(r); err != nil {
-		return errCSRF()
+		return u.rejectForm(r, "cross-origin request")
 	}
 	if err := parseForm(r); err != nil {
 		return err
 	}
 	c, err := r.Cookie(CSRFCookie)
-	got := r.PostForm.Get("csrf")
-	if err != nil || !validCSRFToken(c.Value) || subtle.ConstantTimeCompare([]byte(got), []byte(c.Value)) != 1 {
-		return errCSRF()
+	if err != nil || !validCSRFToken(c.Value) {
+		return u.rejectForm(r, "no sign-in csrf cookie")
+	}
+	if got := r.PostForm.Get("csrf"); subtle.ConstantTimeCompare([]byte(got), []byte(c.Value)) != 1 {
+		return u.rejectForm(r, "csrf field does not match the cookie")
 	}
 	next := safeNext(r.PostForm.Get("next"))
 	sess, secret, err := u.cfg.Identity.SignIn(r.Context(), r.PostForm.Get("token"), u.cfg.ClientAddr(r))
@@ -349,6 +355,13 @@ func (u *UI) signIn(w http.ResponseWriter, r *http.Request) error {
 		return u.renderSignIn(w, r, http.StatusTooManyRequests, next, palisade.ErrorMessage(err))
 	default:
 		return err
+	}
+	// Signing in again replaces the browser's session; end the old one so
+	// it does not stay valid, unseen, until it expires.
+	if old, err := r.Cookie(SessionCookie); err == nil && old.Value != "" {
+		if err := u.cfg.Identity.SignOut(r.Context(), old.Value); err != nil {
+			u.log.WarnContext(r.Context(), "web: end replaced session", "error", err.Error())
+		}
 	}
 	// The cookie must not outlive the session it names.
 	ttl := min(sess.ExpiresAt.Sub(sess.CreatedAt), identity.SessionTTL)

@@ -359,6 +359,21 @@ func TestSignInFlow(t *testing.T) {
 		wantContains(t, over, fmt.Sprintf(`Tier %d</span></a></td><td class="num">%d</td>`, tier, n))
 	}
 
+	// Signing in again (from a form that was open before) replaces the
+	// session and ends the old one.
+	formToken := strings.Repeat("B", 26)
+	c.http.Jar.SetCookies(mustURL(t, app.srv.URL+"/signin"), []*http.Cookie{{Name: CSRFCookie, Value: formToken, Path: "/signin"}})
+	r = c.post("/signin", url.Values{"csrf": {formToken}, "token": {app.token}})
+	wantStatus(t, r, http.StatusSeeOther)
+	if _, _, err := app.ids.Session(context.Background(), sess.Value, "127.0.0.1"); palisade.ErrorCode(err) != palisade.EUNAUTHORIZED {
+		t.Errorf("replaced session still live: %v", err)
+	}
+	if sess = cookieNamed(r, SessionCookie); sess == nil {
+		t.Fatal("no session cookie on second sign-in")
+	}
+	over = c.get("/")
+	wantStatus(t, over, http.StatusOK)
+
 	// Sign out: the session ends on the server, not just in the browser.
 	cookieValue := sess.Value
 	r = c.post("/signout", url.Values{"csrf": {csrfField(t, over.body)}})
@@ -491,6 +506,9 @@ func TestCSRF(t *testing.T) {
 	wantStatus(t, c.post("/services", url.Values{"csrf": {"x"}}), http.StatusForbidden)
 	// Still signed in after all that.
 	wantStatus(t, c.get("/"), http.StatusOK)
+	if logs := app.logs.String(); !strings.Contains(logs, `reason="cross-origin request"`) || !strings.Contains(logs, "origin=http://evil.example") {
+		t.Errorf("rejected forms not logged:\n%s", logs)
+	}
 }
 
 func TestSafeNext(t *testing.T) {
