@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -326,4 +327,33 @@ func TestServiceFiltersAndStats(t *testing.T) {
 			t.Errorf("stats = %+v", st)
 		}
 	})
+}
+
+// TestOpenLockedDatabase holds a write lock from another connection, as
+// another process would, and expects Open to give up after the busy
+// timeout with a message saying the database is locked.
+func TestOpenLockedDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "locked.db")
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	conn, err := raw.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(context.Background(), `BEGIN EXCLUSIVE`); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(context.Background(), `ROLLBACK`)
+	start := time.Now()
+	_, err = store.Open(context.Background(), path, store.Options{BusyTimeout: 300 * time.Millisecond})
+	if palisade.ErrorCode(err) != palisade.EUNAVAILABLE || !strings.Contains(err.Error(), "locked by another process") || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Open on a locked database = %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("gave up after %v; the busy timeout was 300ms", d)
+	}
 }
