@@ -140,8 +140,9 @@ func (e *Entry) ComputeHash() string {
 		h.Write(n[:])
 		h.Write(b)
 	}
-	binary.BigEndian.PutUint64(n[:], uint64(e.Seq))
-	field(n[:])
+	var seq [8]byte // not n: field overwrites n with the length
+	binary.BigEndian.PutUint64(seq[:], uint64(e.Seq))
+	field(seq[:])
 	field([]byte(e.At.UTC().Format("2006-01-02T15:04:05.000000Z")))
 	field([]byte(e.Actor))
 	field([]byte(e.Role))
