@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/palisade-project/palisade"
@@ -101,55 +102,30 @@ func (s *Server) handleListServices(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-func (s *Server) handleGetService(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.cfg.Catalog.Service(r.Context(), r.PathValue("name"))
-	if err != nil {
-		return err
+// getByName answers GET .../{name} with what get returns for the name.
+func getByName[T any](get func(ctx context.Context, name string) (T, error)) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		v, err := get(r.Context(), r.PathValue("name"))
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, v)
+		return nil
 	}
-	writeJSON(w, http.StatusOK, d)
-	return nil
 }
 
-func (s *Server) handleListTeams(w http.ResponseWriter, r *http.Request) error {
-	limit, err := queryInt(r, "limit", 1, catalog.MaxPageSize)
-	if err != nil {
-		return err
+// listPage answers a list route whose only parameters are limit and cursor.
+func listPage[T any](list func(ctx context.Context, after string, limit int) ([]T, string, error)) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		limit, err := queryInt(r, "limit", 1, catalog.MaxPageSize)
+		if err != nil {
+			return err
+		}
+		items, next, err := list(r.Context(), r.URL.Query().Get("cursor"), limit)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, ListResponse[T]{Items: items, Next: next})
+		return nil
 	}
-	items, next, err := s.cfg.Catalog.ListTeams(r.Context(), r.URL.Query().Get("cursor"), limit)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, ListResponse[catalog.Team]{Items: items, Next: next})
-	return nil
-}
-
-func (s *Server) handleGetTeam(w http.ResponseWriter, r *http.Request) error {
-	t, err := s.cfg.Catalog.Team(r.Context(), r.PathValue("name"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, t)
-	return nil
-}
-
-func (s *Server) handleListThirdParties(w http.ResponseWriter, r *http.Request) error {
-	limit, err := queryInt(r, "limit", 1, catalog.MaxPageSize)
-	if err != nil {
-		return err
-	}
-	items, next, err := s.cfg.Catalog.ListThirdParties(r.Context(), r.URL.Query().Get("cursor"), limit)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, ListResponse[catalog.ThirdParty]{Items: items, Next: next})
-	return nil
-}
-
-func (s *Server) handleGetThirdParty(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.cfg.Catalog.ThirdParty(r.Context(), r.PathValue("name"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, v)
-	return nil
 }

@@ -82,11 +82,11 @@ func (s *Server) routes() {
 
 	s.api("POST /api/v1/apply", palisade.RoleEditor, s.handleApply)
 	s.api("GET /api/v1/services", palisade.RoleViewer, s.handleListServices)
-	s.api("GET /api/v1/services/{name}", palisade.RoleViewer, s.handleGetService)
-	s.api("GET /api/v1/teams", palisade.RoleViewer, s.handleListTeams)
-	s.api("GET /api/v1/teams/{name}", palisade.RoleViewer, s.handleGetTeam)
-	s.api("GET /api/v1/third-parties", palisade.RoleViewer, s.handleListThirdParties)
-	s.api("GET /api/v1/third-parties/{name}", palisade.RoleViewer, s.handleGetThirdParty)
+	s.api("GET /api/v1/services/{name}", palisade.RoleViewer, getByName(s.cfg.Catalog.Service))
+	s.api("GET /api/v1/teams", palisade.RoleViewer, listPage(s.cfg.Catalog.ListTeams))
+	s.api("GET /api/v1/teams/{name}", palisade.RoleViewer, getByName(s.cfg.Catalog.Team))
+	s.api("GET /api/v1/third-parties", palisade.RoleViewer, listPage(s.cfg.Catalog.ListThirdParties))
+	s.api("GET /api/v1/third-parties/{name}", palisade.RoleViewer, getByName(s.cfg.Catalog.ThirdParty))
 
 	s.api("GET /api/v1/tokens", palisade.RoleAdmin, s.handleListTokens)
 	s.api("POST /api/v1/tokens", palisade.RoleAdmin, s.handleCreateToken)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/palisade-project/palisade"
+	"github.com/palisade-project/palisade/httpapi"
 	"github.com/palisade-project/palisade/identity"
 )
 
@@ -123,28 +124,9 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, page, ti
 	return nil
 }
 
-// statusOf maps error codes to the status of the error page. It mirrors the
-// API's table; web does not import httpapi, which sits above it.
-var statusOf = map[string]int{
-	palisade.EINVALID:       http.StatusBadRequest,
-	palisade.EUNAUTHORIZED:  http.StatusUnauthorized,
-	palisade.EFORBIDDEN:     http.StatusForbidden,
-	palisade.ENOTFOUND:      http.StatusNotFound,
-	palisade.ECONFLICT:      http.StatusConflict,
-	palisade.ETOOLARGE:      http.StatusRequestEntityTooLarge,
-	palisade.EUNSUPPORTED:   http.StatusUnsupportedMediaType,
-	palisade.EUNPROCESSABLE: http.StatusUnprocessableEntity,
-	palisade.ERATELIMIT:     http.StatusTooManyRequests,
-	palisade.EUNAVAILABLE:   http.StatusServiceUnavailable,
-	palisade.EINTERNAL:      http.StatusInternalServerError,
-}
-
-func errorStatus(err error) int {
-	if s, ok := statusOf[palisade.ErrorCode(err)]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
-}
+// errorStatus is the API's mapping, so a page and an API call that fail
+// the same way answer the same status.
+func errorStatus(err error) int { return httpapi.ErrorStatus(err) }
 
 var errorHeadings = map[int]string{
 	http.StatusBadRequest:            "That request is not valid",
