@@ -90,8 +90,14 @@ func TestVerifier(t *testing.T) {
 		reason string
 	}{
 		{"edited actor", func(es []Entry) ([]Entry, Head) { es[2].Actor = "token:mallory"; return es, headOf(entries) }, nil, 3, "edited"},
-		{"edited after", func(es []Entry) ([]Entry, Head) { es[1].After = json.RawMessage(`{"tier":4}`); return es, headOf(entries) }, nil, 2, "edited"},
-		{"edited time", func(es []Entry) ([]Entry, Head) { es[0].At = es[0].At.Add(time.Microsecond); return es, headOf(entries) }, nil, 1, "edited"},
+		{"edited after", func(es []Entry) ([]Entry, Head) {
+			es[1].After = json.RawMessage(`{"tier":4}`)
+			return es, headOf(entries)
+		}, nil, 2, "edited"},
+		{"edited time", func(es []Entry) ([]Entry, Head) {
+			es[0].At = es[0].At.Add(time.Microsecond)
+			return es, headOf(entries)
+		}, nil, 1, "edited"},
 		{"removed middle", func(es []Entry) ([]Entry, Head) { return append(es[:2], es[3:]...), headOf(entries) }, nil, 3, "missing"},
 		{"removed last", func(es []Entry) ([]Entry, Head) { return es[:4], headOf(entries) }, nil, 5, "missing"},
 		{"swapped", func(es []Entry) ([]Entry, Head) {
