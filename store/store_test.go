@@ -357,3 +357,34 @@ func TestOpenLockedDatabase(t *testing.T) {
 		t.Errorf("gave up after %v; the busy timeout was 300ms", d)
 	}
 }
+
+func TestLeases(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db := open(t, dsn)
+		c := context.Background()
+		t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+		got := func(holder string, now time.Time) bool {
+			ok, err := db.AcquireLease(c, "sync", holder, now, now.Add(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		if !got("a", t0) {
+			t.Fatal("first acquire failed")
+		}
+		if got("b", t0.Add(time.Minute)) || got("a", t0.Add(59*time.Minute)) {
+			t.Fatal("lease taken while held")
+		}
+		if err := db.FinishLease(c, "sync", "a", t0.Add(time.Minute), "boom"); err != nil {
+			t.Fatal(err)
+		}
+		if !got("b", t0.Add(time.Hour)) {
+			t.Fatal("expired lease not taken")
+		}
+		ls, err := db.Leases(c)
+		if err != nil || len(ls) != 1 || ls[0].Holder != "b" || ls[0].Error != "" {
+			t.Fatalf("leases = %+v %v", ls, err)
+		}
+	})
+}
