@@ -109,6 +109,9 @@ type Document struct {
 	// Warnings are problems that did not stop the read (a Backstage kind
 	// Palisade does not model, an owner that is a user, ...).
 	Warnings []string
+	// Sections are the top-level sections other capabilities own
+	// (remediation, ...), by name, for their owners to decode.
+	Sections map[string]*Node
 	locs     map[string]Loc
 }
 
@@ -136,6 +139,15 @@ func (d *Document) Merge(other *Document) {
 	d.Services = append(d.Services, other.Services...)
 	d.ThirdParties = append(d.ThirdParties, other.ThirdParties...)
 	d.Warnings = append(d.Warnings, other.Warnings...)
+	for name, n := range other.Sections {
+		if d.Sections == nil {
+			d.Sections = map[string]*Node{}
+		}
+		if prev, dup := d.Sections[name]; dup {
+			d.Warnings = append(d.Warnings, fmt.Sprintf("section %q at %s replaces the one at %s", name, n.Loc, prev.Loc))
+		}
+		d.Sections[name] = n
+	}
 	for k, v := range other.locs {
 		if d.locs == nil {
 			d.locs = map[string]Loc{}

@@ -165,7 +165,13 @@ func (j *jsonReader) readCatalog(d *Document) {
 			j.errorAt(keyAt, "unknown section %q (expected %s)", key, sectionNames())
 			j.skip(tok)
 			return
-		case kind == "" || tok == nil:
+		case kind == "":
+			if d.Sections == nil {
+				d.Sections = map[string]*Node{}
+			}
+			d.Sections[key] = j.node(tok, at, 0)
+			return
+		case tok == nil:
 			j.skip(tok)
 			return
 		case tok != json.Delim('['):

@@ -23,6 +23,8 @@ var sections = map[string]string{
 	"teams":        KindTeam,
 	"services":     KindService,
 	"thirdParties": KindThirdParty,
+	// remediation is the CVE process's remediation policy (package vuln).
+	"remediation": "",
 }
 
 // sectionNames returns the keys of sections for error messages.

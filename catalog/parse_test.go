@@ -150,7 +150,7 @@ thirdParties:
 	}, {
 		name: "unknown section",
 		in:   "teams: []\nslos:\n  - name: x\n",
-		want: []string{`p.yaml:2:1: unknown section "slos" (expected services, teams, thirdParties)`},
+		want: []string{`p.yaml:2:1: unknown section "slos" (expected remediation, services, teams, thirdParties)`},
 	}, {
 		name: "tier not an integer",
 		in:   "services:\n  - name: a\n    tier: high\n",
@@ -190,7 +190,7 @@ thirdParties:
 	}, {
 		name: "top level not a mapping",
 		in:   "- name: a\n",
-		want: []string{`p.yaml:1:1: expected a mapping of sections (services, teams, thirdParties), got a list`},
+		want: []string{`p.yaml:1:1: expected a mapping of sections (remediation, services, teams, thirdParties), got a list`},
 	}, {
 		name: "two documents",
 		in:   "teams: []\n---\nservices: []\n",
@@ -554,7 +554,7 @@ func TestParseJSONErrors(t *testing.T) {
 		{"field names are exact", `{"teams": [{"Name": "a"}]}`,
 			[]string{`b.json:1:13: unknown field "Name" in team`}},
 		{"unknown section", `{"slos": []}`,
-			[]string{`b.json:1:2: unknown section "slos" (expected services, teams, thirdParties)`}},
+			[]string{`b.json:1:2: unknown section "slos" (expected remediation, services, teams, thirdParties)`}},
 		{"tier not an integer", `{"services": [{"name": "a", "tier": "high"}]}`,
 			[]string{`b.json:1:37: tier: expected an integer, got string "high"`}},
 		{"tier float", `{"services": [{"name": "a", "tier": 2.5}]}`,
@@ -572,7 +572,7 @@ func TestParseJSONErrors(t *testing.T) {
 		{"section not a list", `{"teams": {}}`,
 			[]string{`b.json:1:11: teams: expected a list of teams, got an object`}},
 		{"not an object", `[1]`,
-			[]string{`b.json:1:1: expected an object of sections (services, teams, thirdParties), got a list`}},
+			[]string{`b.json:1:1: expected an object of sections (remediation, services, teams, thirdParties), got a list`}},
 		{"duplicate field", `{"teams": [{"name": "a", "name": "b"}]}`,
 			[]string{`b.json:1:26: duplicate field "name"`}},
 		{"syntax error", "{\"teams\": [\n  {\"name\": \"a\",}]}",
@@ -688,4 +688,44 @@ func FuzzParseJSON(f *testing.F) {
 		d, err := ParseJSON("f.json", data)
 		checkParseResult(t, d, err)
 	})
+}
+
+func TestSectionsKeptForTheirOwners(t *testing.T) {
+	yml := "teams: []\nremediation:\n  days:\n    critical: 3\n    high: \"30\"\n  tiers:\n    1: {critical: 1}\n  requireDistinctApprover: true\n"
+	js := `{"teams": [], "remediation": {"days": {"critical": 3, "high": "30"}, "tiers": {"1": {"critical": 1}}, "requireDistinctApprover": true}}`
+	for name, parse := range map[string]func() (*Document, error){
+		"yaml": func() (*Document, error) { return ParseYAML("p.yaml", []byte(yml)) },
+		"json": func() (*Document, error) { return ParseJSON("p.json", []byte(js)) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			d, err := parse()
+			if err != nil {
+				t.Fatal(err)
+			}
+			rem := d.Sections["remediation"]
+			if rem == nil || rem.Kind != MapNode {
+				t.Fatalf("remediation = %+v", rem)
+			}
+			f, err := rem.Fields("remediation", "days", "tiers", "requireDistinctApprover")
+			if err != nil {
+				t.Fatal(err)
+			}
+			days, _ := f["days"].Fields("days", "critical", "high")
+			if n, err := days["critical"].Int("critical"); err != nil || n != 3 {
+				t.Errorf("critical = %d, %v", n, err)
+			}
+			if _, err := days["high"].Int("high"); err == nil || !strings.Contains(err.Error(), "expected an integer") {
+				t.Errorf("quoted number read as an integer: %v", err)
+			}
+			if name == "yaml" && days["high"].Loc.String() != "p.yaml:5:11" {
+				t.Errorf("location of high = %s", days["high"].Loc)
+			}
+			if b, err := f["requireDistinctApprover"].Bool("x"); err != nil || !b {
+				t.Errorf("bool = %v %v", b, err)
+			}
+			if _, err := rem.Fields("remediation", "days"); err == nil || !strings.Contains(err.Error(), `unknown field "tiers"`) {
+				t.Errorf("unknown field not reported: %v", err)
+			}
+		})
+	}
 }

@@ -457,7 +457,12 @@ func (r *yamlReader) readCatalog(d *Document, body ast.Node) {
 			r.errorf(e.keyAt, "unknown section %q (expected %s)", e.key, sectionNames())
 			continue
 		case kind == "":
-			continue // another capability's section
+			// Another capability's section: keep it for its owner.
+			if d.Sections == nil {
+				d.Sections = map[string]*Node{}
+			}
+			d.Sections[e.key] = r.node(e.value, 0)
+			continue
 		}
 		v, _ := r.resolve(e.value)
 		if isNull(v) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/palisade-project/palisade"
+	"github.com/palisade-project/palisade/catalog"
 )
 
 // Policy is the remediation policy: how long each severity may stay open,
@@ -94,3 +95,62 @@ func shortHash(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
+
+// PolicyFromSection decodes the remediation section of palisade.yaml:
+//
+//	remediation:
+//	  days: {critical: 7, high: 30, medium: 90, low: 180, unknown: 30}
+//	  tiers:
+//	    1: {critical: 3, high: 14}
+//	  requireDistinctApprover: true
+//
+// Severities it omits keep their defaults. Errors point at file:line:col.
+func PolicyFromSection(n *catalog.Node) (*Policy, error) {
+	p := DefaultPolicy()
+	f, err := n.Fields("remediation", "days", "tiers", "requireDistinctApprover")
+	if err != nil {
+		return nil, err
+	}
+	days := func(what string, n *catalog.Node, into map[string]int) error {
+		sev, err := n.Fields(what, Severities...)
+		if err != nil {
+			return err
+		}
+		for s, v := range sev {
+			d, err := v.Int(what + "." + s)
+			if err != nil {
+				return err
+			}
+			if d < 1 || d > 3650 {
+				return v.Errorf("%s.%s: %d days is out of range 1..3650", what, s, d)
+			}
+			into[s] = d
+		}
+		return nil
+	}
+	if n, ok := f["days"]; ok {
+		if err := days("days", n, p.Days); err != nil {
+			return nil, err
+		}
+	}
+	if tn, ok := f["tiers"]; ok {
+		tiers, err := tn.Fields("tiers", "1", "2", "3", "4")
+		if err != nil {
+			return nil, err
+		}
+		p.Tiers = map[int]map[string]int{}
+		for k, v := range tiers {
+			tier, _ := strconv.Atoi(k)
+			p.Tiers[tier] = map[string]int{}
+			if err := days("tiers."+k, v, p.Tiers[tier]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if n, ok := f["requireDistinctApprover"]; ok {
+		if p.RequireDistinctApprover, err = n.Bool("requireDistinctApprover"); err != nil {
+			return nil, err
+		}
+	}
+	return p, p.Validate()
+}
