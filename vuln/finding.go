@@ -70,6 +70,8 @@ type Finding struct {
 	Severity string   `json:"severity"`
 	CVSS     *float64 `json:"cvss,omitempty"`
 	KEV      bool     `json:"kev"`
+	// KEVDue is CISA's due date when the advisory is KEV-listed.
+	KEVDue *time.Time `json:"kevDue,omitempty"`
 	EPSS     *float64 `json:"epss,omitempty"`
 	Fixed    []string `json:"fixed"`
 

@@ -61,14 +61,14 @@ func Reconcile(matches []Match, existing []Finding, gone func(f *Finding) string
 				Reason: "matched " + m.Component.Purl + " against " + m.Advisory.ID}})
 		case f.State == StateResolved && autoResolved(f.Resolution):
 			after := *f
-			refresh(&after, want, now, p, tier(svc))
+			refresh(&after, want, p, tier(svc))
 			after.State, after.Resolution, after.ResolvedAt = StateInTriage, "", nil
 			after.UpdatedAt = now
 			out = append(out, Change{Op: OpReopen, Finding: &after, Before: f, Event: Event{At: now, Action: "reopened",
 				FromState: StateResolved, ToState: StateInTriage, Reason: m.Component.Purl + " matches " + m.Advisory.ID + " again"}})
 		default:
 			after := *f
-			if refresh(&after, want, now, p, tier(svc)) {
+			if refresh(&after, want, p, tier(svc)) {
 				after.UpdatedAt = now
 				out = append(out, Change{Op: OpUpdate, Finding: &after, Before: f, Event: Event{At: now, Action: "updated",
 					FromState: f.State, ToState: f.State, Reason: "advisory data changed"}})
@@ -103,7 +103,7 @@ func findingFor(service string, m Match, now time.Time, p *Policy, tier int) *Fi
 		ID: FindingID(service, m.Component.Purl, a.ID), Service: service,
 		Purl: m.Component.Purl, Ecosystem: m.Component.Ecosystem, Package: m.Component.Name, Version: m.Component.Version,
 		Advisory: a.ID, Aliases: slices.Clone(a.Aliases), Summary: a.Summary,
-		Severity: a.Severity, CVSS: a.CVSS, KEV: a.KEV, EPSS: a.EPSS, Fixed: slices.Clone(m.Fixed),
+		Severity: a.Severity, CVSS: a.CVSS, KEV: a.KEV, KEVDue: a.KEVDue, EPSS: a.EPSS, Fixed: slices.Clone(m.Fixed),
 		State: StateInTriage, Published: a.Published, DetectedAt: now, UpdatedAt: now,
 	}
 	if f.Aliases == nil {
@@ -119,24 +119,31 @@ func findingFor(service string, m Match, now time.Time, p *Policy, tier int) *Fi
 // refresh copies advisory-derived data from want into f and recomputes
 // the deadline from f's own detection time; it reports whether anything
 // changed.
-func refresh(f, want *Finding, now time.Time, p *Policy, tier int) bool {
-	changed := f.Severity != want.Severity || !eqFloat(f.CVSS, want.CVSS) || f.KEV != want.KEV || !eqFloat(f.EPSS, want.EPSS) ||
-		!slices.Equal(f.Fixed, want.Fixed) || !slices.Equal(f.Aliases, want.Aliases) || f.Summary != want.Summary || f.Version != want.Version
-	f.Severity, f.CVSS, f.KEV, f.EPSS = want.Severity, want.CVSS, want.KEV, want.EPSS
+func refresh(f, want *Finding, p *Policy, tier int) bool {
+	changed := f.Severity != want.Severity || !eqFloat(f.CVSS, want.CVSS) || f.KEV != want.KEV || !eqTime(f.KEVDue, want.KEVDue) ||
+		!eqFloat(f.EPSS, want.EPSS) || !slices.Equal(f.Fixed, want.Fixed) || !slices.Equal(f.Aliases, want.Aliases) ||
+		f.Summary != want.Summary || f.Version != want.Version
+	f.Severity, f.CVSS, f.KEV, f.KEVDue, f.EPSS = want.Severity, want.CVSS, want.KEV, want.KEVDue, want.EPSS
 	f.Fixed, f.Aliases, f.Summary, f.Version, f.Published = want.Fixed, want.Aliases, want.Summary, want.Version, want.Published
-	// Deadline: from the original detection, with today's severity; KEV's
-	// due date applies as computed for the new finding.
-	var kevDue *time.Time
-	if want.DueAt.Before(p.DueAt(want.DetectedAt, want.Severity, tier, nil)) {
-		d := want.DueAt
-		kevDue = &d
+	return f.Redue(p, tier) || changed
+}
+
+// Redue recomputes the deadline from the detection time, the current
+// severity, the tier and the KEV due date; it reports whether it moved.
+func (f *Finding) Redue(p *Policy, tier int) bool {
+	due := p.DueAt(f.DetectedAt, f.Severity, tier, f.KEVDue)
+	if due.Equal(f.DueAt) {
+		return false
 	}
-	due := p.DueAt(f.DetectedAt, f.Severity, tier, kevDue)
-	if !due.Equal(f.DueAt) {
-		f.DueAt = due
-		changed = true
+	f.DueAt = due
+	return true
+}
+
+func eqTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
 	}
-	return changed
+	return a.Equal(*b)
 }
 
 func eqFloat(a, b *float64) bool {

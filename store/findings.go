@@ -1,0 +1,357 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/palisade-project/palisade"
+	"github.com/palisade-project/palisade/auditlog"
+	"github.com/palisade-project/palisade/vuln"
+)
+
+const findingColumns = `id, service, purl, ecosystem, package, version, advisory_id, aliases, summary, severity, cvss_score, kev, kev_due, epss, fixed,
+	state, justification, detail, resolution, accept_reason, accept_requested_by, accept_approved_by, accepted_at, accept_expires_at, accept_expired_at,
+	published, detected_at, triaged_at, resolved_at, due_at, updated_at`
+
+func findingRow(f *vuln.Finding) []any {
+	var cvss, epss any
+	if f.CVSS != nil {
+		cvss = *f.CVSS
+	}
+	if f.EPSS != nil {
+		epss = *f.EPSS
+	}
+	var reason, req, appr string
+	var acc, exp, expired sql.NullString
+	if a := f.Acceptance; a != nil {
+		reason, req, appr = a.Reason, a.RequestedBy, a.ApprovedBy
+		acc, exp, expired = nullTS(&a.AcceptedAt), nullTS(&a.ExpiresAt), nullTS(a.ExpiredAt)
+	}
+	return []any{f.ID, f.Service, f.Purl, f.Ecosystem, f.Package, f.Version, f.Advisory, jsonList(f.Aliases), f.Summary, f.Severity, cvss, f.KEV,
+		nullTS(f.KEVDue), epss, jsonList(f.Fixed), f.State, f.Justification, f.Detail, f.Resolution, reason, req, appr, acc, exp, expired,
+		nullTS(f.Published), ts(f.DetectedAt), nullTS(f.TriagedAt), nullTS(f.ResolvedAt), ts(f.DueAt), ts(f.UpdatedAt)}
+}
+
+func scanFinding(rows interface{ Scan(...any) error }) (*vuln.Finding, error) {
+	var f vuln.Finding
+	var aliases, fixed, detected, due, updated string
+	var cvss, epss sql.NullFloat64
+	var kevDue, acc, exp, expired, pub, triaged, resolved sql.NullString
+	var reason, req, appr string
+	err := rows.Scan(&f.ID, &f.Service, &f.Purl, &f.Ecosystem, &f.Package, &f.Version, &f.Advisory, &aliases, &f.Summary, &f.Severity, &cvss, &f.KEV,
+		&kevDue, &epss, &fixed, &f.State, &f.Justification, &f.Detail, &f.Resolution, &reason, &req, &appr, &acc, &exp, &expired,
+		&pub, &detected, &triaged, &resolved, &due, &updated)
+	if err != nil {
+		return nil, err
+	}
+	if cvss.Valid {
+		f.CVSS = &cvss.Float64
+	}
+	if epss.Valid {
+		f.EPSS = &epss.Float64
+	}
+	if f.Aliases, err = parseList(aliases); err != nil {
+		return nil, err
+	}
+	if f.Fixed, err = parseList(fixed); err != nil {
+		return nil, err
+	}
+	for _, p := range []struct {
+		dst **time.Time
+		src sql.NullString
+	}{{&f.KEVDue, kevDue}, {&f.Published, pub}, {&f.TriagedAt, triaged}, {&f.ResolvedAt, resolved}} {
+		if *p.dst, err = parseNullTS(p.src); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range []struct {
+		dst *time.Time
+		src string
+	}{{&f.DetectedAt, detected}, {&f.DueAt, due}, {&f.UpdatedAt, updated}} {
+		if *p.dst, err = parseTS(p.src); err != nil {
+			return nil, err
+		}
+	}
+	if acc.Valid {
+		a := &vuln.Acceptance{Reason: reason, RequestedBy: req, ApprovedBy: appr}
+		if a.AcceptedAt, err = parseTS(acc.String); err != nil {
+			return nil, err
+		}
+		if a.ExpiresAt, err = parseTS(exp.String); err != nil {
+			return nil, err
+		}
+		if a.ExpiredAt, err = parseNullTS(expired); err != nil {
+			return nil, err
+		}
+		f.Acceptance = a
+	}
+	return &f, nil
+}
+
+// Findings implements vuln.Store.
+func (db *DB) Findings(ctx context.Context, flt vuln.FindingFilter) ([]vuln.Finding, error) {
+	return db.findings(ctx, db.db, flt)
+}
+
+func (db *DB) findings(ctx context.Context, q queryer, flt vuln.FindingFilter) ([]vuln.Finding, error) {
+	var where []string
+	var args []any
+	add := func(cond string, vals ...any) {
+		for _, v := range vals {
+			args = append(args, v)
+			cond = strings.Replace(cond, "?", "$"+itoa(len(args)), 1)
+		}
+		where = append(where, cond)
+	}
+	in := func(col string, vals []string) {
+		ph := make([]string, len(vals))
+		for i, v := range vals {
+			args = append(args, v)
+			ph[i] = "$" + itoa(len(args))
+		}
+		where = append(where, col+" IN ("+strings.Join(ph, ",")+")")
+	}
+	if flt.Service != "" {
+		add("service = ?", flt.Service)
+	}
+	if flt.Services != nil {
+		if len(flt.Services) == 0 {
+			return []vuln.Finding{}, nil
+		}
+		in("service", flt.Services)
+	}
+	if flt.Advisory != "" {
+		add("(advisory_id = ? OR aliases LIKE ? ESCAPE '\\')", flt.Advisory, "%"+likeEscaper.Replace(jsonList([]string{flt.Advisory})[1:len(jsonList([]string{flt.Advisory}))-1])+"%")
+	}
+	if len(flt.Advisories) > 0 {
+		in("advisory_id", flt.Advisories)
+	}
+	if flt.IDs != nil {
+		if len(flt.IDs) == 0 {
+			return []vuln.Finding{}, nil
+		}
+		in("id", flt.IDs)
+	}
+	if flt.Package != "" {
+		add("package = ?", flt.Package)
+	}
+	if flt.Severity != "" {
+		add("severity = ?", flt.Severity)
+	}
+	now := ts(flt.Now)
+	openCond := "(state IN ('in_triage', 'exploitable') AND (accept_expires_at IS NULL OR accept_expired_at IS NOT NULL OR accept_expires_at <= ?))"
+	switch flt.State {
+	case "":
+	case "open":
+		add(openCond, now)
+	default:
+		add("state = ?", flt.State)
+	}
+	if flt.KEV != nil {
+		add("kev = ?", *flt.KEV)
+	}
+	if flt.Overdue {
+		add(openCond+" AND due_at < ?", now, now)
+	}
+	if flt.After != "" {
+		add("id > ?", flt.After)
+	}
+	query := `SELECT ` + findingColumns + ` FROM findings`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	query += ` ORDER BY id`
+	if flt.Limit > 0 {
+		args = append(args, flt.Limit)
+		query += ` LIMIT $` + itoa(len(args))
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, db.mapErr("list findings", err)
+	}
+	defer rows.Close()
+	out := []vuln.Finding{}
+	for rows.Next() {
+		f, err := scanFinding(rows)
+		if err != nil {
+			return nil, db.mapErr("read finding", err)
+		}
+		out = append(out, *f)
+	}
+	return out, db.mapErr("list findings", rows.Err())
+}
+
+// Finding implements vuln.Store.
+func (db *DB) Finding(ctx context.Context, id string) (*vuln.Finding, []vuln.Event, error) {
+	f, err := scanFinding(db.db.QueryRowContext(ctx, `SELECT `+findingColumns+` FROM findings WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, palisade.Errorf(palisade.ENOTFOUND, "finding %q not found", id)
+	} else if err != nil {
+		return nil, nil, db.mapErr("read finding", err)
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT at, actor, action, from_state, to_state, reason FROM finding_events WHERE finding_id = $1 ORDER BY seq`, id)
+	if err != nil {
+		return nil, nil, db.mapErr("read finding history", err)
+	}
+	defer rows.Close()
+	events := []vuln.Event{}
+	for rows.Next() {
+		var e vuln.Event
+		var at string
+		if err := rows.Scan(&at, &e.Actor, &e.Action, &e.FromState, &e.ToState, &e.Reason); err != nil {
+			return nil, nil, db.mapErr("read finding history", err)
+		}
+		if e.At, err = parseTS(at); err != nil {
+			return nil, nil, err
+		}
+		events = append(events, e)
+	}
+	return f, events, db.mapErr("read finding history", rows.Err())
+}
+
+// writeFindings upserts findings with one event each, and audits them.
+func (db *DB) writeFindings(ctx context.Context, tx *auditTx, fs []*vuln.Finding, events []vuln.Event, befores []*vuln.Finding) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	cols := strings.Split(strings.Join(strings.Fields(findingColumns), " "), ",")
+	var sets []string
+	for _, c := range cols[1:] {
+		c = strings.TrimSpace(c)
+		sets = append(sets, c+" = excluded."+c)
+	}
+	rows := make([][]any, len(fs))
+	ids := make([]any, len(fs))
+	for i, f := range fs {
+		rows[i] = findingRow(f)
+		ids[i] = f.ID
+	}
+	if err := insertBatch(ctx, tx, "findings", findingColumns, "ON CONFLICT (id) DO UPDATE SET "+strings.Join(sets, ", "), rows); err != nil {
+		return db.mapErr("write findings", err)
+	}
+	// Each finding's next event number.
+	next := map[string]int{}
+	if err := queryIn(ctx, tx, `SELECT finding_id, max(seq) FROM finding_events WHERE finding_id IN `, nil, ids, func(r *sql.Rows) error {
+		var id string
+		var n int
+		if err := r.Scan(&id, &n); err != nil {
+			return err
+		}
+		next[id] = n
+		return nil
+	}); err != nil {
+		return db.mapErr("number finding events", err)
+	}
+	ev := make([][]any, len(fs))
+	recs := make([]auditlog.Record, len(fs))
+	actor := tx.actor.String()
+	for i, f := range fs {
+		next[f.ID]++
+		e := events[i]
+		ev[i] = []any{f.ID, next[f.ID], ts(e.At), actor, e.Action, e.FromState, e.ToState, e.Reason}
+		rec := auditlog.Record{Action: "finding." + e.Action, Kind: "finding", Object: f.ID, After: findingAudit(f, e.Reason)}
+		if befores[i] != nil {
+			rec.Before = findingAudit(befores[i], "")
+		}
+		recs[i] = rec
+	}
+	if err := insertBatch(ctx, tx, "finding_events", "finding_id, seq, at, actor, action, from_state, to_state, reason", "", ev); err != nil {
+		return db.mapErr("write finding events", err)
+	}
+	return tx.audit(ctx, recs...)
+}
+
+// findingAudit is what the audit log keeps of a finding: its decision and
+// deadline, not the advisory data that comes from outside.
+func findingAudit(f *vuln.Finding, reason string) json.RawMessage {
+	m := map[string]any{"service": f.Service, "purl": f.Purl, "advisory": f.Advisory, "severity": f.Severity, "state": f.State,
+		"dueAt": f.DueAt.UTC().Format(time.RFC3339)}
+	if f.Justification != "" {
+		m["justification"] = f.Justification
+	}
+	if f.Resolution != "" {
+		m["resolution"] = f.Resolution
+	}
+	if a := f.Acceptance; a != nil {
+		m["acceptance"] = map[string]any{"reason": a.Reason, "requestedBy": a.RequestedBy, "approvedBy": a.ApprovedBy,
+			"expiresAt": a.ExpiresAt.UTC().Format(time.RFC3339), "expired": a.ExpiredAt != nil}
+	}
+	if reason != "" {
+		m["reason"] = reason
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// ApplyChanges implements vuln.Store.
+func (db *DB) ApplyChanges(ctx context.Context, changes []vuln.Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	return db.writeTx(ctx, func(tx *auditTx) error {
+		fs := make([]*vuln.Finding, len(changes))
+		evs := make([]vuln.Event, len(changes))
+		befores := make([]*vuln.Finding, len(changes))
+		for i, c := range changes {
+			fs[i], evs[i], befores[i] = c.Finding, c.Event, c.Before
+		}
+		return db.writeFindings(ctx, tx, fs, evs, befores)
+	})
+}
+
+// UpdateFindings implements vuln.Store.
+func (db *DB) UpdateFindings(ctx context.Context, ids []string, fn func(f *vuln.Finding) (*vuln.Event, error)) ([]vuln.Finding, error) {
+	var out []vuln.Finding
+	err := db.writeTx(ctx, func(tx *auditTx) error {
+		out = out[:0]
+		var current []vuln.Finding
+		for start := 0; start < len(ids); start += 500 {
+			chunk, err := db.findings(ctx, tx, vuln.FindingFilter{IDs: ids[start:min(start+500, len(ids))], Now: tx.at})
+			if err != nil {
+				return err
+			}
+			current = append(current, chunk...)
+		}
+		if len(current) < len(dedupeStrings(ids)) {
+			found := map[string]bool{}
+			for _, f := range current {
+				found[f.ID] = true
+			}
+			for _, id := range ids {
+				if !found[id] {
+					return palisade.Errorf(palisade.ENOTFOUND, "finding %q not found", id)
+				}
+			}
+		}
+		var fs, befores []*vuln.Finding
+		var evs []vuln.Event
+		for i := range current {
+			before := current[i]
+			after := current[i]
+			e, err := fn(&after)
+			if err != nil {
+				return err
+			}
+			out = append(out, after)
+			if e == nil {
+				continue
+			}
+			a := after
+			fs, evs, befores = append(fs, &a), append(evs, *e), append(befores, &before)
+		}
+		return db.writeFindings(ctx, tx, fs, evs, befores)
+	})
+	return out, err
+}
+
+func dedupeStrings(in []string) map[string]bool {
+	m := map[string]bool{}
+	for _, s := range in {
+		m[s] = true
+	}
+	return m
+}
