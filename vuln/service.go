@@ -424,3 +424,19 @@ func (s *Service) catalogServices(ctx context.Context) (map[string]string, error
 		f.After = next
 	}
 }
+
+// Inventory returns a service's current inventory. Requires viewer.
+func (s *Service) Inventory(ctx context.Context, service string) (*Inventory, error) {
+	if err := palisade.Authorize(ctx, palisade.RoleViewer); err != nil {
+		return nil, err
+	}
+	return s.store.Inventory(ctx, service)
+}
+
+// Advisory returns one advisory by id or alias. Requires viewer.
+func (s *Service) Advisory(ctx context.Context, idOrAlias string) (*Advisory, error) {
+	if err := palisade.Authorize(ctx, palisade.RoleViewer); err != nil {
+		return nil, err
+	}
+	return s.store.Advisory(ctx, idOrAlias)
+}

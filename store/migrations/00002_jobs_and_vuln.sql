@@ -94,6 +94,7 @@ CREATE TABLE findings (
     severity      TEXT NOT NULL,
     cvss_score    DOUBLE PRECISION,
     kev           BOOLEAN NOT NULL DEFAULT FALSE,
+    kev_due       TEXT,
     epss          DOUBLE PRECISION,
     fixed         TEXT NOT NULL DEFAULT '[]',
     state         TEXT NOT NULL,
