@@ -729,3 +729,27 @@ func TestSectionsKeptForTheirOwners(t *testing.T) {
 		})
 	}
 }
+
+func TestDocumentJSONRoundTrip(t *testing.T) {
+	yml := "teams:\n  - name: t\nremediation:\n  days: {critical: 3, high: \"30\"}\n  requireDistinctApprover: true\n  tiers: {1: {low: 9}}\n"
+	d, err := ParseYAML("p.yaml", []byte(yml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := d.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseJSON("p.json", b)
+	if err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	if len(back.Teams) != 1 || back.Sections["remediation"] == nil {
+		t.Fatalf("round trip lost data: %s", b)
+	}
+	want := `{"days":{"critical":3,"high":"30"},"requireDistinctApprover":true,"tiers":{"1":{"low":9}}}`
+	got, _ := back.Sections["remediation"].MarshalJSON()
+	if string(got) != want {
+		t.Errorf("remediation = %s, want %s", got, want)
+	}
+}

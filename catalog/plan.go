@@ -40,6 +40,8 @@ type Plan struct {
 	Summary map[string]Counts `json:"summary"`
 	// Warnings carries the document's warnings to the caller.
 	Warnings []string `json:"warnings,omitempty"`
+	// Sections names the other capabilities' sections that were applied.
+	Sections []string `json:"sections,omitempty"`
 }
 
 // Empty reports whether the plan changes nothing.

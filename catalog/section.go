@@ -199,3 +199,64 @@ func (j *jsonReader) node(tok json.Token, at int, depth int) *Node {
 	}
 	return out
 }
+
+// MarshalJSON writes the node as JSON, so a section read from YAML can be
+// sent on to a server: quoted scalars are strings, unquoted ones numbers,
+// booleans or null when they read as such.
+func (n *Node) MarshalJSON() ([]byte, error) {
+	if n == nil {
+		return []byte("null"), nil
+	}
+	switch n.Kind {
+	case ScalarNode:
+		if !n.Quoted {
+			switch n.Scalar {
+			case "true", "false", "null":
+				return []byte(n.Scalar), nil
+			}
+			if _, err := strconv.ParseFloat(n.Scalar, 64); err == nil && json.Valid([]byte(n.Scalar)) {
+				return []byte(n.Scalar), nil
+			}
+		}
+		return json.Marshal(n.Scalar)
+	case MapNode:
+		var b strings.Builder
+		b.WriteByte('{')
+		for i, e := range n.Map {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			k, _ := json.Marshal(e.Key)
+			v, err := e.Value.MarshalJSON()
+			if err != nil {
+				return nil, err
+			}
+			b.Write(k)
+			b.WriteByte(':')
+			b.Write(v)
+		}
+		b.WriteByte('}')
+		return []byte(b.String()), nil
+	case ListNode:
+		items := make([]json.RawMessage, len(n.List))
+		for i, x := range n.List {
+			v, err := x.MarshalJSON()
+			if err != nil {
+				return nil, err
+			}
+			items[i] = v
+		}
+		return json.Marshal(items)
+	}
+	return []byte("null"), nil
+}
+
+// JSON returns the document as palisade.yaml's JSON form, sections
+// included.
+func (d *Document) JSON() ([]byte, error) {
+	m := map[string]any{"teams": d.Teams, "services": d.Services, "thirdParties": d.ThirdParties}
+	for name, n := range d.Sections {
+		m[name] = n
+	}
+	return json.Marshal(m)
+}

@@ -64,7 +64,22 @@ func PageLimit(n int) int {
 // Registry is the catalog capability. It checks the caller's role on every
 // call so that the API, the web UI and the CLI are held to the same rules.
 type Registry struct {
-	store Store
+	store    Store
+	sections map[string]SectionHandler
+}
+
+// SectionHandler decodes a section of palisade.yaml that another capability
+// owns, and returns the change that applying it makes. Decoding happens
+// before anything is written, so an invalid section stops the whole apply.
+type SectionHandler func(ctx context.Context, n *Node) (apply func(ctx context.Context) error, err error)
+
+// HandleSection makes Apply hand the named section to h. Wiring calls it at
+// start-up, before the registry is used.
+func (s *Registry) HandleSection(name string, h SectionHandler) {
+	if s.sections == nil {
+		s.sections = map[string]SectionHandler{}
+	}
+	s.sections[name] = h
 }
 
 // NewRegistry returns the catalog capability over store.
@@ -86,6 +101,20 @@ func (s *Registry) Apply(ctx context.Context, doc *Document, opt ApplyOptions) (
 		return nil, err
 	}
 	doc.Normalize()
+	var then []func(context.Context) error
+	var names []string
+	for name, n := range doc.Sections {
+		h, ok := s.sections[name]
+		if !ok {
+			return nil, n.Errorf("section %q is not handled here", name)
+		}
+		apply, err := h(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		then = append(then, apply)
+		names = append(names, name)
+	}
 	plan, err := s.store.ApplyCatalog(ctx, opt.DryRun, func(current *Catalog) (*Plan, error) {
 		existing := current
 		if opt.Prune {
@@ -100,6 +129,16 @@ func (s *Registry) Apply(ctx context.Context, doc *Document, opt ApplyOptions) (
 		return nil, err
 	}
 	plan.Warnings = doc.Warnings
+	if !opt.DryRun {
+		// Sections go after the catalog: they may refer to its services.
+		for _, apply := range then {
+			if err := apply(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	slices.Sort(names)
+	plan.Sections = names
 	return plan, nil
 }
 

@@ -95,7 +95,7 @@ func (c *Client) getJSON(ctx context.Context, path string, q url.Values, out any
 
 // Apply sends a catalog for apply.
 func (c *Client) Apply(ctx context.Context, doc *catalog.Document, opt catalog.ApplyOptions) (*httpapi.ApplyResponse, error) {
-	body, err := json.Marshal(doc.Catalog)
+	body, err := doc.JSON()
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,8 @@ type ApplyResponse struct {
 	Summary  map[string]catalog.Counts `json:"summary"`
 	Changes  []ChangeSummary           `json:"changes"`
 	Warnings []string                  `json:"warnings"`
+	// Sections names the other sections applied (remediation, ...).
+	Sections []string `json:"sections,omitempty"`
 }
 
 // ChangeSummary is one change of an apply without the object bodies, which
@@ -33,7 +35,7 @@ type ChangeSummary struct {
 
 // NewApplyResponse summarises a plan.
 func NewApplyResponse(p *catalog.Plan, dryRun bool) ApplyResponse {
-	resp := ApplyResponse{DryRun: dryRun, Summary: p.Summary, Changes: []ChangeSummary{}, Warnings: p.Warnings}
+	resp := ApplyResponse{DryRun: dryRun, Summary: p.Summary, Changes: []ChangeSummary{}, Warnings: p.Warnings, Sections: p.Sections}
 	if resp.Warnings == nil {
 		resp.Warnings = []string{}
 	}
@@ -128,4 +130,8 @@ func listPage[T any](list func(ctx context.Context, after string, limit int) ([]
 		writeJSON(w, http.StatusOK, ListResponse[T]{Items: items, Next: next})
 		return nil
 	}
+}
+
+func catalogFilter(team, after string) catalog.ServiceFilter {
+	return catalog.ServiceFilter{Team: team, After: after, Limit: catalog.MaxPageSize}
 }

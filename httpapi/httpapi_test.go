@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -20,13 +21,15 @@ import (
 	"github.com/palisade-project/palisade/identity"
 	"github.com/palisade-project/palisade/store"
 	"github.com/palisade-project/palisade/store/storetest"
+	"github.com/palisade-project/palisade/vuln"
 )
 
 type fixture struct {
-	srv    *Server
-	http   *httptest.Server
-	tokens map[palisade.Role]string
-	ids    *identity.Service
+	srv     *Server
+	http    *httptest.Server
+	tokens  map[palisade.Role]string
+	ids     *identity.Service
+	finding string
 }
 
 func newFixture(t *testing.T, dsn string) *fixture {
@@ -39,7 +42,8 @@ func newFixture(t *testing.T, dsn string) *fixture {
 	t.Cleanup(func() { db.Close() })
 	ids := identity.NewService(db, nil, nil)
 	reg := catalog.NewRegistry(db)
-	srv := New(Config{Catalog: reg, Identity: ids, Audit: auditlog.NewService(db), Ready: db.Ready, Registry: prometheus.NewRegistry(),
+	vs := vuln.NewService(db, reg, nil, nil)
+	srv := New(Config{Catalog: reg, Identity: ids, Audit: auditlog.NewService(db), Vuln: vs, Ready: db.Ready, Registry: prometheus.NewRegistry(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	f := &fixture{srv: srv, ids: ids, tokens: map[palisade.Role]string{}}
 	admin, err := ids.Bootstrap(ctx, "")
@@ -63,6 +67,20 @@ func newFixture(t *testing.T, dsn string) *fixture {
 	if _, err := reg.Apply(actx, doc, catalog.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// One finding and an inventory, for the CVE-process routes.
+	comp := vuln.Component{Purl: "pkg:pypi/jinja2@2.4.1", Ecosystem: "PyPI", Name: "jinja2", Version: "2.4.1"}
+	if err := db.PutInventory(actx, &vuln.Inventory{Service: "checkout", Format: "cyclonedx-json", Digest: "d", RecordedAt: time.Now(), Components: []vuln.Component{comp}}); err != nil {
+		t.Fatal(err)
+	}
+	adv := &vuln.Advisory{ID: "GHSA-test-0001", Aliases: []string{"CVE-2026-0001"}, Severity: "high"}
+	if _, err := db.UpsertAdvisories(actx, []vuln.AdvisoryRecord{{Advisory: *adv, Record: []byte(`{"id":"GHSA-test-0001"}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	changes := vuln.Reconcile([]vuln.Match{{Service: "checkout", Component: comp, Advisory: adv}}, nil, nil, time.Now(), vuln.DefaultPolicy(), func(string) int { return 1 })
+	if err := db.ApplyChanges(actx, changes); err != nil {
+		t.Fatal(err)
+	}
+	f.finding = changes[0].Finding.ID
 	f.http = httptest.NewServer(srv.Handler())
 	t.Cleanup(f.http.Close)
 	return f
@@ -89,20 +107,31 @@ func (f *fixture) do(t *testing.T, method, path, token, ctype, body string) (*ht
 // sample requests per route, so that every declared route is exercised by
 // the role matrix with a valid call.
 var sampleCalls = map[string]struct{ path, ctype, body string }{
-	"GET /api/v1/openapi.json":         {"/api/v1/openapi.json", "", ""},
-	"GET /api/v1/whoami":               {"/api/v1/whoami", "", ""},
-	"POST /api/v1/apply":               {"/api/v1/apply?dryRun=true", "application/yaml", "teams:\n  - name: payments-team\n"},
-	"GET /api/v1/services":             {"/api/v1/services", "", ""},
-	"GET /api/v1/services/{name}":      {"/api/v1/services/checkout", "", ""},
-	"GET /api/v1/teams":                {"/api/v1/teams", "", ""},
-	"GET /api/v1/teams/{name}":         {"/api/v1/teams/payments-team", "", ""},
-	"GET /api/v1/third-parties":        {"/api/v1/third-parties", "", ""},
-	"GET /api/v1/third-parties/{name}": {"/api/v1/third-parties/stripe", "", ""},
-	"GET /api/v1/tokens":               {"/api/v1/tokens", "", ""},
-	"POST /api/v1/tokens":              {"/api/v1/tokens", "application/json", `{"name":"matrix-%s","role":"viewer"}`},
-	"DELETE /api/v1/tokens/{ref}":      {"/api/v1/tokens/victim-%s", "", ""},
-	"GET /api/v1/audit":                {"/api/v1/audit", "", ""},
-	"GET /api/v1/audit/verify":         {"/api/v1/audit/verify", "", ""},
+	"GET /api/v1/openapi.json":               {"/api/v1/openapi.json", "", ""},
+	"GET /api/v1/whoami":                     {"/api/v1/whoami", "", ""},
+	"POST /api/v1/apply":                     {"/api/v1/apply?dryRun=true", "application/yaml", "teams:\n  - name: payments-team\n"},
+	"GET /api/v1/services":                   {"/api/v1/services", "", ""},
+	"GET /api/v1/services/{name}":            {"/api/v1/services/checkout", "", ""},
+	"GET /api/v1/teams":                      {"/api/v1/teams", "", ""},
+	"GET /api/v1/teams/{name}":               {"/api/v1/teams/payments-team", "", ""},
+	"GET /api/v1/third-parties":              {"/api/v1/third-parties", "", ""},
+	"GET /api/v1/third-parties/{name}":       {"/api/v1/third-parties/stripe", "", ""},
+	"GET /api/v1/tokens":                     {"/api/v1/tokens", "", ""},
+	"GET /api/v1/services/{name}/inventory":  {"/api/v1/services/checkout/inventory", "", ""},
+	"GET /api/v1/vuln/findings":              {"/api/v1/vuln/findings?state=open&severity=high", "", ""},
+	"GET /api/v1/vuln/findings/{id}":         {"/api/v1/vuln/findings/{finding}", "", ""},
+	"POST /api/v1/vuln/findings/{id}/triage": {"/api/v1/vuln/findings/{finding}/triage", "application/json", `{"state":"exploitable","reason":"confirmed by %s"}`},
+	"POST /api/v1/vuln/findings/{id}/accept": {"/api/v1/vuln/findings/{finding}/accept", "application/json", `{"reason":"patch next sprint","requestedBy":"lea","expiresAt":"{future}"}`},
+	"POST /api/v1/vuln/triage":               {"/api/v1/vuln/triage", "application/json", `{"advisory":"CVE-2026-0001","state":"exploitable","reason":"bulk by %s"}`},
+	"POST /api/v1/vuln/accept":               {"/api/v1/vuln/accept", "application/json", `{"ids":["{finding}"],"reason":"r","requestedBy":"lea","expiresAt":"{future}"}`},
+	"GET /api/v1/vuln/advisories/{id}":       {"/api/v1/vuln/advisories/CVE-2026-0001", "", ""},
+	"GET /api/v1/vuln/metrics":               {"/api/v1/vuln/metrics?team=payments-team", "", ""},
+	"GET /api/v1/vuln/policy":                {"/api/v1/vuln/policy", "", ""},
+	"PUT /api/v1/vuln/policy":                {"/api/v1/vuln/policy", "application/json", `{"days":{"critical":7,"high":30,"medium":90,"low":180,"unknown":30}}`},
+	"POST /api/v1/tokens":                    {"/api/v1/tokens", "application/json", `{"name":"matrix-%s","role":"viewer"}`},
+	"DELETE /api/v1/tokens/{ref}":            {"/api/v1/tokens/victim-%s", "", ""},
+	"GET /api/v1/audit":                      {"/api/v1/audit", "", ""},
+	"GET /api/v1/audit/verify":               {"/api/v1/audit/verify", "", ""},
 }
 
 // TestRoleMatrix calls every route with every role and without a token:
@@ -129,6 +158,9 @@ func TestRoleMatrix(t *testing.T) {
 						f.ids.CreateToken(actx, identity.CreateRequest{Name: "victim-" + string(role) + "x", Role: palisade.RoleViewer})
 					}
 				}
+				future := time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)
+				path = strings.ReplaceAll(strings.ReplaceAll(path, "{finding}", f.finding), "{future}", future)
+				body = strings.ReplaceAll(strings.ReplaceAll(body, "{finding}", f.finding), "{future}", future)
 				token := ""
 				if role != "" {
 					token = f.tokens[role]

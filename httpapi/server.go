@@ -16,6 +16,7 @@ import (
 	"github.com/palisade-project/palisade/auditlog"
 	"github.com/palisade-project/palisade/catalog"
 	"github.com/palisade-project/palisade/identity"
+	"github.com/palisade-project/palisade/vuln"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -24,6 +25,7 @@ type Config struct {
 	Catalog  *catalog.Registry
 	Identity *identity.Service
 	Audit    *auditlog.Service
+	Vuln     *vuln.Service
 	// Ready reports whether the server can take traffic (database
 	// reachable, migrations applied).
 	Ready func(context.Context) error
@@ -87,6 +89,19 @@ func (s *Server) routes() {
 	s.api("GET /api/v1/teams/{name}", palisade.RoleViewer, getByName(s.cfg.Catalog.Team))
 	s.api("GET /api/v1/third-parties", palisade.RoleViewer, listPage(s.cfg.Catalog.ListThirdParties))
 	s.api("GET /api/v1/third-parties/{name}", palisade.RoleViewer, getByName(s.cfg.Catalog.ThirdParty))
+
+	s.api("GET /api/v1/services/{name}/inventory", palisade.RoleViewer, s.handleGetInventory)
+
+	s.api("GET /api/v1/vuln/findings", palisade.RoleViewer, s.handleListFindings)
+	s.api("GET /api/v1/vuln/findings/{id}", palisade.RoleViewer, s.handleGetFinding)
+	s.api("POST /api/v1/vuln/findings/{id}/triage", palisade.RoleResponder, s.handleTriageFinding)
+	s.api("POST /api/v1/vuln/findings/{id}/accept", palisade.RoleEditor, s.handleAcceptFinding)
+	s.api("POST /api/v1/vuln/triage", palisade.RoleResponder, s.handleBulkTriage)
+	s.api("POST /api/v1/vuln/accept", palisade.RoleEditor, s.handleAcceptFinding)
+	s.api("GET /api/v1/vuln/advisories/{id}", palisade.RoleViewer, s.handleGetAdvisory)
+	s.api("GET /api/v1/vuln/metrics", palisade.RoleViewer, s.handleVulnMetrics)
+	s.api("GET /api/v1/vuln/policy", palisade.RoleViewer, s.handleGetPolicy)
+	s.api("PUT /api/v1/vuln/policy", palisade.RoleEditor, s.handlePutPolicy)
 
 	s.api("GET /api/v1/tokens", palisade.RoleAdmin, s.handleListTokens)
 	s.api("POST /api/v1/tokens", palisade.RoleAdmin, s.handleCreateToken)

@@ -235,13 +235,13 @@ func (db *DB) writeFindings(ctx context.Context, tx *auditTx, fs []*vuln.Finding
 	}
 	// Each finding's next event number.
 	next := map[string]int{}
-	if err := queryIn(ctx, tx, `SELECT finding_id, max(seq) FROM finding_events WHERE finding_id IN `, nil, ids, func(r *sql.Rows) error {
+	if err := queryIn(ctx, tx, `SELECT finding_id, seq FROM finding_events WHERE finding_id IN `, nil, ids, func(r *sql.Rows) error {
 		var id string
 		var n int
 		if err := r.Scan(&id, &n); err != nil {
 			return err
 		}
-		next[id] = n
+		next[id] = max(next[id], n)
 		return nil
 	}); err != nil {
 		return db.mapErr("number finding events", err)

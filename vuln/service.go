@@ -440,3 +440,13 @@ func (s *Service) Advisory(ctx context.Context, idOrAlias string) (*Advisory, er
 	}
 	return s.store.Advisory(ctx, idOrAlias)
 }
+
+// PolicySection handles the remediation section of palisade.yaml (see
+// catalog.Registry.HandleSection).
+func (s *Service) PolicySection(ctx context.Context, n *catalog.Node) (func(context.Context) error, error) {
+	p, err := PolicyFromSection(n)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error { return s.SetPolicy(ctx, p) }, nil
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/palisade-project/palisade"
 	"github.com/palisade-project/palisade/auditlog"
@@ -10,6 +11,7 @@ import (
 	"github.com/palisade-project/palisade/httpapi"
 	"github.com/palisade-project/palisade/identity"
 	"github.com/palisade-project/palisade/store"
+	"github.com/palisade-project/palisade/vuln"
 )
 
 // backend is what CLI commands call: the capabilities over a local
@@ -38,7 +40,7 @@ func (e *env) open(ctx context.Context) (backend, context.Context, error) {
 	if err != nil {
 		return nil, ctx, err
 	}
-	return newLocal(db), palisade.WithActor(ctx, cliActor()), nil
+	return newLocal(db, slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))), palisade.WithActor(ctx, cliActor()), nil
 }
 
 // local runs commands through the capabilities on an open database.
@@ -47,10 +49,16 @@ type local struct {
 	catalog  *catalog.Registry
 	identity *identity.Service
 	audit    *auditlog.Service
+	vuln     *vuln.Service
 }
 
-func newLocal(db *store.DB) *local {
-	return &local{db: db, catalog: catalog.NewRegistry(db), identity: identity.NewService(db, nil, nil), audit: auditlog.NewService(db)}
+// newLocal wires the capabilities over db: the one place that knows which
+// capability owns which section of palisade.yaml.
+func newLocal(db *store.DB, log *slog.Logger) *local {
+	l := &local{db: db, catalog: catalog.NewRegistry(db), identity: identity.NewService(db, nil, nil), audit: auditlog.NewService(db)}
+	l.vuln = vuln.NewService(db, l.catalog, nil, log)
+	l.catalog.HandleSection("remediation", l.vuln.PolicySection)
+	return l
 }
 
 func (l *local) Close() error { return l.db.Close() }

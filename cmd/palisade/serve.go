@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/palisade-project/palisade"
 	"github.com/palisade-project/palisade/catalog"
 	"github.com/palisade-project/palisade/httpapi"
+	"github.com/palisade-project/palisade/jobs"
 	"github.com/palisade-project/palisade/store"
 	"github.com/palisade-project/palisade/web"
 )
@@ -98,7 +100,7 @@ func (e *env) serve(ctx context.Context, o serveOptions) error {
 	defer db.Close()
 	log.Info("database open", "engine", db.Engine(), "database", db.Name())
 
-	app := newLocal(db)
+	app := newLocal(db, log)
 	secret, err := app.identity.Bootstrap(ctx, e.getenv("PALISADE_ADMIN_TOKEN"))
 	if err != nil {
 		return err
@@ -142,7 +144,7 @@ func (e *env) serve(ctx context.Context, o serveOptions) error {
 		pages = append(pages, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
 	}
 	api := httpapi.New(httpapi.Config{
-		Catalog: app.catalog, Identity: app.identity, Audit: app.audit, Ready: db.Ready,
+		Catalog: app.catalog, Identity: app.identity, Audit: app.audit, Vuln: app.vuln, Ready: db.Ready,
 		Registry: reg, Logger: log, Web: pages, TrustProxy: o.trustProxy, Version: ver,
 	})
 
@@ -161,6 +163,14 @@ func (e *env) serve(ctx context.Context, o serveOptions) error {
 	if e.onReady != nil {
 		e.onReady(ln.Addr().String())
 	}
+
+	runner := jobs.NewRunner(db, jobHolder(), nil, log, app.jobs()...)
+	jobsDone := make(chan struct{})
+	go func() {
+		defer close(jobsDone)
+		runner.Run(ctx)
+	}()
+	defer func() { <-jobsDone }()
 
 	errc := make(chan error, 1)
 	go func() {
@@ -186,6 +196,23 @@ func (e *env) serve(ctx context.Context, o serveOptions) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// jobHolder names this process in job leases.
+func jobHolder() string {
+	h, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d", h, os.Getpid())
+}
+
+// jobs are the background work of the capabilities.
+func (l *local) jobs() []jobs.Job {
+	return []jobs.Job{
+		{Name: "vuln.expire-acceptances", Every: 15 * time.Minute, Run: func(ctx context.Context) error {
+			_, err := l.vuln.ExpireAcceptances(ctx)
+			return err
+		}},
+		{Name: "vuln.snapshot", Every: 6 * time.Hour, Run: l.vuln.Snapshot},
+	}
 }
 
 // displayAddr turns a wildcard listen address into one a browser can open.
