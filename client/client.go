@@ -20,6 +20,7 @@ import (
 	"github.com/palisade-project/palisade/catalog"
 	"github.com/palisade-project/palisade/httpapi"
 	"github.com/palisade-project/palisade/identity"
+	"github.com/palisade-project/palisade/vuln"
 )
 
 // Client is an API client. The zero value is not usable; call New.
@@ -184,4 +185,59 @@ func (c *Client) VerifyAudit(ctx context.Context, expect *auditlog.Head) (auditl
 	}
 	var out auditlog.Result
 	return out, c.getJSON(ctx, "/api/v1/audit/verify", q, &out)
+}
+
+// Findings lists one page of findings.
+func (c *Client) Findings(ctx context.Context, q url.Values) ([]vuln.Finding, string, error) {
+	var out httpapi.ListResponse[vuln.Finding]
+	return out.Items, out.Next, c.getJSON(ctx, "/api/v1/vuln/findings", q, &out)
+}
+
+// Finding returns one finding with its history.
+func (c *Client) Finding(ctx context.Context, id string) (*httpapi.FindingResponse, error) {
+	var out httpapi.FindingResponse
+	return &out, c.getJSON(ctx, "/api/v1/vuln/findings/"+url.PathEscape(id), nil, &out)
+}
+
+func (c *Client) postJSON(ctx context.Context, path string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodPost, path, nil, "application/json", body, out)
+}
+
+// Triage applies a decision to findings by ids or by advisory.
+func (c *Client) Triage(ctx context.Context, req httpapi.TriageRequest) ([]vuln.Finding, error) {
+	var out httpapi.ListResponse[vuln.Finding]
+	return out.Items, c.postJSON(ctx, "/api/v1/vuln/triage", req, &out)
+}
+
+// Accept accepts the risk of findings.
+func (c *Client) Accept(ctx context.Context, req httpapi.AcceptBody) ([]vuln.Finding, error) {
+	var out httpapi.ListResponse[vuln.Finding]
+	return out.Items, c.postJSON(ctx, "/api/v1/vuln/accept", req, &out)
+}
+
+// Metrics returns the CVE metrics of a scope.
+func (c *Client) Metrics(ctx context.Context, sc vuln.Scope) (*vuln.MetricsReport, error) {
+	q := url.Values{}
+	if sc.Service != "" {
+		q.Set("service", sc.Service)
+	}
+	if sc.Team != "" {
+		q.Set("team", sc.Team)
+	}
+	var out vuln.MetricsReport
+	return &out, c.getJSON(ctx, "/api/v1/vuln/metrics", q, &out)
+}
+
+// Report fetches the audit report as JSON.
+func (c *Client) Report(ctx context.Context, from, to time.Time, service string) (*vuln.Report, error) {
+	q := url.Values{"from": {from.Format(time.RFC3339)}, "to": {to.Format(time.RFC3339)}, "format": {"json"}}
+	if service != "" {
+		q.Set("service", service)
+	}
+	var out vuln.Report
+	return &out, c.getJSON(ctx, "/api/v1/vuln/report", q, &out)
 }

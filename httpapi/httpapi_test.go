@@ -43,7 +43,7 @@ func newFixture(t *testing.T, dsn string) *fixture {
 	ids := identity.NewService(db, nil, nil)
 	reg := catalog.NewRegistry(db)
 	vs := vuln.NewService(db, reg, nil, nil)
-	srv := New(Config{Catalog: reg, Identity: ids, Audit: auditlog.NewService(db), Vuln: vs, Ready: db.Ready, Registry: prometheus.NewRegistry(),
+	srv := New(Config{Catalog: reg, Identity: ids, Audit: auditlog.NewService(db), Vuln: vs, AuditHead: db.AuditHead, Ready: db.Ready, Registry: prometheus.NewRegistry(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	f := &fixture{srv: srv, ids: ids, tokens: map[palisade.Role]string{}}
 	admin, err := ids.Bootstrap(ctx, "")
@@ -127,6 +127,7 @@ var sampleCalls = map[string]struct{ path, ctype, body string }{
 	"GET /api/v1/vuln/advisories/{id}":       {"/api/v1/vuln/advisories/CVE-2026-0001", "", ""},
 	"GET /api/v1/vuln/metrics":               {"/api/v1/vuln/metrics?team=payments-team", "", ""},
 	"GET /api/v1/vuln/policy":                {"/api/v1/vuln/policy", "", ""},
+	"GET /api/v1/vuln/report":                {"/api/v1/vuln/report?from=2026-01-01&to=2027-01-01&format=html", "", ""},
 	"PUT /api/v1/vuln/policy":                {"/api/v1/vuln/policy", "application/json", `{"days":{"critical":7,"high":30,"medium":90,"low":180,"unknown":30}}`},
 	"POST /api/v1/tokens":                    {"/api/v1/tokens", "application/json", `{"name":"matrix-%s","role":"viewer"}`},
 	"DELETE /api/v1/tokens/{ref}":            {"/api/v1/tokens/victim-%s", "", ""},

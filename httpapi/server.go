@@ -26,6 +26,8 @@ type Config struct {
 	Identity *identity.Service
 	Audit    *auditlog.Service
 	Vuln     *vuln.Service
+	// AuditHead reads the audit chain's head, which reports name.
+	AuditHead func(context.Context) (auditlog.Head, error)
 	// Ready reports whether the server can take traffic (database
 	// reachable, migrations applied).
 	Ready func(context.Context) error
@@ -100,6 +102,7 @@ func (s *Server) routes() {
 	s.api("POST /api/v1/vuln/accept", palisade.RoleEditor, s.handleAcceptFinding)
 	s.api("GET /api/v1/vuln/advisories/{id}", palisade.RoleViewer, s.handleGetAdvisory)
 	s.api("GET /api/v1/vuln/metrics", palisade.RoleViewer, s.handleVulnMetrics)
+	s.api("GET /api/v1/vuln/report", palisade.RoleViewer, s.handleVulnReport)
 	s.api("GET /api/v1/vuln/policy", palisade.RoleViewer, s.handleGetPolicy)
 	s.api("PUT /api/v1/vuln/policy", palisade.RoleEditor, s.handlePutPolicy)
 

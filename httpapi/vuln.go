@@ -234,3 +234,53 @@ func (s *Server) handleGetAdvisory(w http.ResponseWriter, r *http.Request) error
 	writeJSON(w, http.StatusOK, a)
 	return nil
 }
+
+// reportTypes are the media types of the audit report formats.
+var reportTypes = map[string]string{
+	vuln.ReportHTML:     "text/html; charset=utf-8",
+	vuln.ReportMarkdown: "text/markdown; charset=utf-8",
+	vuln.ReportJSON:     "application/json; charset=utf-8",
+	vuln.ReportCSV:      "text/csv; charset=utf-8",
+}
+
+func (s *Server) handleVulnReport(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	from, err := parseDate(q.Get("from"))
+	if err != nil {
+		return palisade.FieldErrorf(palisade.EINVALID, "from", "from must be a date (2026-10-01) or an RFC 3339 time")
+	}
+	to, err := parseDate(q.Get("to"))
+	if err != nil {
+		return palisade.FieldErrorf(palisade.EINVALID, "to", "to must be a date (2026-10-31) or an RFC 3339 time")
+	}
+	format := q.Get("format")
+	if format == "" {
+		format = vuln.ReportJSON
+	}
+	ctype, ok := reportTypes[format]
+	if !ok {
+		return palisade.FieldErrorf(palisade.EINVALID, "format", "format must be html, markdown, json or csv")
+	}
+	rep, err := s.cfg.Vuln.Report(r.Context(), from, to, q.Get("service"), s.cfg.AuditHead)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Cache-Control", "no-store")
+	if format == vuln.ReportHTML {
+		// The report is one self-contained page with one style block;
+		// allow exactly that block and nothing else.
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src "+vuln.ReportStyleHash+"; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	}
+	if format != vuln.ReportJSON {
+		w.Header().Set("Content-Disposition", `inline; filename="vulnerability-report-`+from.Format(time.DateOnly)+`-`+to.Format(time.DateOnly)+`.`+extOf(format)+`"`)
+	}
+	return vuln.WriteReport(w, rep, format)
+}
+
+func extOf(format string) string {
+	if format == vuln.ReportMarkdown {
+		return "md"
+	}
+	return format
+}
