@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-project/palisade/auditlog"
+	"github.com/palisade-project/palisade/vuln"
 )
 
 func (e *env) auditCmd() *cobra.Command {
@@ -20,7 +22,7 @@ appended to the audit log in the same transaction as the change. Each entry is
 chained to the one before with SHA-256, so editing, removing or reordering an
 entry breaks the chain; 'audit verify' finds the first broken entry.`,
 	}
-	cmd.AddCommand(e.auditVerifyCmd(), e.auditLogCmd())
+	cmd.AddCommand(e.auditVerifyCmd(), e.auditLogCmd(), e.auditReportCmd())
 	return cmd
 }
 
@@ -141,5 +143,65 @@ func (e *env) auditLogCmd() *cobra.Command {
 	fl.IntVar(&f.Limit, "limit", 50, "entries per page (at most 1000)")
 	fl.Int64Var(&cursor, "cursor", 0, "continue after a previous page")
 	addFormatFlag(cmd, &format)
+	return cmd
+}
+
+func (e *env) auditReportCmd() *cobra.Command {
+	var from, to, service, format, out string
+	cmd := &cobra.Command{
+		Use:   "report --from DATE --to DATE",
+		Short: "The vulnerability audit report of a period",
+		Long: `Report lists, for every advisory that touched the scope in the period, what
+became of each finding by the end of it — resolved, not affected with the
+justification, false positive, accepted with reason, approver and expiry, or
+still open — with its dates and whether the deadline held; a summary; and the
+audit-log head the report was built from, so a reader can check the log with
+'palisade audit verify --expect SEQ:HASH'. The HTML is a printable page.`,
+		Example: `  palisade audit report --from 2026-10-01 --to 2026-12-31 --format html -o q4.html
+  palisade audit report --from 2026-10-01 --to 2026-12-31 --service checkout --format csv`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch format {
+			case vuln.ReportHTML, vuln.ReportMarkdown, vuln.ReportJSON, vuln.ReportCSV:
+			default:
+				return usagef("--format %q: use html, markdown, json or csv", format)
+			}
+			f, err := parseDateFlag("from", from)
+			if err != nil {
+				return err
+			}
+			t, err := parseDateFlag("to", to)
+			if err != nil {
+				return err
+			}
+			b, ctx, err := e.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			rep, err := b.Report(ctx, f, t, service)
+			if err != nil {
+				return err
+			}
+			w := e.stdout
+			if out != "" && out != "-" {
+				file, err := os.Create(out)
+				if err != nil {
+					return err
+				}
+				defer file.Close()
+				w = file
+			}
+			return vuln.WriteReport(w, rep, format)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&from, "from", "", "start of the period (YYYY-MM-DD or RFC 3339; required)")
+	fl.StringVar(&to, "to", "", "end of the period (required)")
+	fl.StringVar(&service, "service", "", "only this service")
+	fl.StringVar(&format, "format", "markdown", "html, markdown, json or csv")
+	fl.StringVarP(&out, "output", "o", "", "write to this file instead of standard output")
+	cmd.MarkFlagRequired("from")
+	cmd.MarkFlagRequired("to")
 	return cmd
 }

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net/url"
+	"strconv"
+	"time"
 
 	"github.com/palisade-project/palisade"
 	"github.com/palisade-project/palisade/auditlog"
@@ -23,6 +26,13 @@ type backend interface {
 	RevokeToken(ctx context.Context, ref string) (*identity.Token, error)
 	AuditLog(ctx context.Context, f auditlog.Filter) ([]auditlog.Entry, string, error)
 	VerifyAudit(ctx context.Context, expect *auditlog.Head) (auditlog.Result, error)
+
+	Findings(ctx context.Context, f vuln.FindingFilter, team string) ([]vuln.Finding, string, error)
+	Finding(ctx context.Context, id string) (*httpapi.FindingResponse, error)
+	Triage(ctx context.Context, req httpapi.TriageRequest) ([]vuln.Finding, error)
+	Accept(ctx context.Context, req httpapi.AcceptBody) ([]vuln.Finding, error)
+	Metrics(ctx context.Context, sc vuln.Scope) (*vuln.MetricsReport, error)
+	Report(ctx context.Context, from, to time.Time, service string) (*vuln.Report, error)
 	Close() error
 }
 
@@ -104,6 +114,66 @@ func (l *local) VerifyAudit(ctx context.Context, expect *auditlog.Head) (auditlo
 	return l.audit.Verify(ctx, expect)
 }
 
+func (l *local) Findings(ctx context.Context, f vuln.FindingFilter, team string) ([]vuln.Finding, string, error) {
+	if team != "" {
+		names, err := teamServices(ctx, l.catalog, team)
+		if err != nil {
+			return nil, "", err
+		}
+		f.Services = names
+	}
+	return l.vuln.ListFindings(ctx, f)
+}
+
+// teamServices lists a team's services.
+func teamServices(ctx context.Context, reg *catalog.Registry, team string) ([]string, error) {
+	if _, err := reg.Team(ctx, team); err != nil {
+		return nil, err
+	}
+	out := []string{}
+	f := catalog.ServiceFilter{Team: team, Limit: catalog.MaxPageSize}
+	for {
+		page, next, err := reg.ListServices(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range page {
+			out = append(out, s.Name)
+		}
+		if next == "" {
+			return out, nil
+		}
+		f.After = next
+	}
+}
+
+func (l *local) Finding(ctx context.Context, id string) (*httpapi.FindingResponse, error) {
+	f, h, err := l.vuln.Finding(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &httpapi.FindingResponse{Finding: f, History: h}, nil
+}
+
+func (l *local) Triage(ctx context.Context, req httpapi.TriageRequest) ([]vuln.Finding, error) {
+	if len(req.IDs) > 0 {
+		return l.vuln.Triage(ctx, req.IDs, req.Triage)
+	}
+	return l.vuln.TriageAll(ctx, vuln.BulkTriage{Triage: req.Triage, Advisory: req.Advisory, Package: req.Package, Services: req.Services, IncludeDecided: req.IncludeDecided})
+}
+
+func (l *local) Accept(ctx context.Context, req httpapi.AcceptBody) ([]vuln.Finding, error) {
+	return l.vuln.Accept(ctx, req.IDs, vuln.AcceptRequest{Reason: req.Reason, RequestedBy: req.RequestedBy, ExpiresAt: req.ExpiresAt})
+}
+
+func (l *local) Metrics(ctx context.Context, sc vuln.Scope) (*vuln.MetricsReport, error) {
+	return l.vuln.Metrics(ctx, sc, time.Now().AddDate(0, 0, -90))
+}
+
+func (l *local) Report(ctx context.Context, from, to time.Time, service string) (*vuln.Report, error) {
+	return l.vuln.Report(ctx, from, to, service, l.db.AuditHead)
+}
+
 // remote runs commands through a server's API.
 type remote struct{ c *client.Client }
 
@@ -136,4 +206,44 @@ func (r remote) AuditLog(ctx context.Context, f auditlog.Filter) ([]auditlog.Ent
 
 func (r remote) VerifyAudit(ctx context.Context, expect *auditlog.Head) (auditlog.Result, error) {
 	return r.c.VerifyAudit(ctx, expect)
+}
+
+func (r remote) Findings(ctx context.Context, f vuln.FindingFilter, team string) ([]vuln.Finding, string, error) {
+	q := url.Values{}
+	for k, v := range map[string]string{"service": f.Service, "team": team, "advisory": f.Advisory, "package": f.Package,
+		"severity": f.Severity, "state": f.State, "cursor": f.After} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if f.KEV != nil {
+		q.Set("kev", strconv.FormatBool(*f.KEV))
+	}
+	if f.Overdue {
+		q.Set("overdue", "true")
+	}
+	if f.Limit > 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	return r.c.Findings(ctx, q)
+}
+
+func (r remote) Finding(ctx context.Context, id string) (*httpapi.FindingResponse, error) {
+	return r.c.Finding(ctx, id)
+}
+
+func (r remote) Triage(ctx context.Context, req httpapi.TriageRequest) ([]vuln.Finding, error) {
+	return r.c.Triage(ctx, req)
+}
+
+func (r remote) Accept(ctx context.Context, req httpapi.AcceptBody) ([]vuln.Finding, error) {
+	return r.c.Accept(ctx, req)
+}
+
+func (r remote) Metrics(ctx context.Context, sc vuln.Scope) (*vuln.MetricsReport, error) {
+	return r.c.Metrics(ctx, sc)
+}
+
+func (r remote) Report(ctx context.Context, from, to time.Time, service string) (*vuln.Report, error) {
+	return r.c.Report(ctx, from, to, service)
 }

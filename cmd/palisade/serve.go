@@ -144,7 +144,7 @@ func (e *env) serve(ctx context.Context, o serveOptions) error {
 		pages = append(pages, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
 	}
 	api := httpapi.New(httpapi.Config{
-		Catalog: app.catalog, Identity: app.identity, Audit: app.audit, Vuln: app.vuln, Ready: db.Ready,
+		Catalog: app.catalog, Identity: app.identity, Audit: app.audit, Vuln: app.vuln, AuditHead: db.AuditHead, Ready: db.Ready,
 		Registry: reg, Logger: log, Web: pages, TrustProxy: o.trustProxy, Version: ver,
 	})
 
