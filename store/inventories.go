@@ -35,9 +35,9 @@ func (db *DB) PutInventory(ctx context.Context, inv *vuln.Inventory) error {
 		}
 		rows := make([][]any, 0, len(inv.Components))
 		for _, c := range inv.Components {
-			rows = append(rows, []any{inv.Service, c.Purl, c.Ecosystem, c.Name, c.Version})
+			rows = append(rows, []any{inv.Service, c.Purl, c.Ecosystem, c.Package().Ecosystem, c.Name, c.Version})
 		}
-		if err := insertBatch(ctx, tx, "inventory_components", "service, purl, ecosystem, name, version", "ON CONFLICT (service, purl) DO NOTHING", rows); err != nil {
+		if err := insertBatch(ctx, tx, "inventory_components", "service, purl, ecosystem, base, name, version", "ON CONFLICT (service, purl) DO NOTHING", rows); err != nil {
 			return db.mapErr("store inventory components", err)
 		}
 		after := map[string]any{"format": inv.Format, "source": inv.Source, "digest": inv.Digest, "components": len(inv.Components)}
@@ -118,7 +118,7 @@ func (db *DB) ComponentsOf(ctx context.Context, pkgs []vuln.Package) ([]vuln.Ser
 	}
 	var out []vuln.ServiceComponent
 	for eco, names := range byEco {
-		err := queryIn(ctx, db.db, `SELECT service, purl, ecosystem, name, version FROM inventory_components WHERE ecosystem = $1 AND name IN `, []any{eco}, names,
+		err := queryIn(ctx, db.db, `SELECT service, purl, ecosystem, name, version FROM inventory_components WHERE base = $1 AND name IN `, []any{eco}, names,
 			func(rows *sql.Rows) error {
 				var c vuln.ServiceComponent
 				if err := rows.Scan(&c.Service, &c.Purl, &c.Ecosystem, &c.Name, &c.Version); err != nil {

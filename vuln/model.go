@@ -1,6 +1,7 @@
 package vuln
 
 import (
+	"strings"
 	"time"
 )
 
@@ -41,14 +42,20 @@ type Package struct {
 
 // Component is one entry of an inventory, placed in an OSV ecosystem.
 type Component struct {
-	Purl      string `json:"purl"` // as the inventory gave it
+	Purl string `json:"purl"` // as the inventory gave it
+	// Ecosystem is OSV's, with its release when it has one ("Debian:12").
 	Ecosystem string `json:"ecosystem"`
-	Name      string `json:"name"`
-	Version   string `json:"version"`
+	// Name is the package name in OSV's normalized form.
+	Name    string `json:"name"`
+	Version string `json:"version"`
 }
 
-// Package returns the component's package.
-func (c Component) Package() Package { return Package{Ecosystem: c.Ecosystem, Name: c.Name} }
+// Package returns the component's package keyed as advisories are: the
+// base ecosystem, without release.
+func (c Component) Package() Package {
+	base, _, _ := strings.Cut(c.Ecosystem, ":")
+	return Package{Ecosystem: base, Name: c.Name}
+}
 
 // Inventory is a service's current list of components.
 type Inventory struct {

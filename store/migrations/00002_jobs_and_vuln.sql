@@ -27,7 +27,8 @@ CREATE TABLE advisories (
     imported_at TEXT NOT NULL
 );
 
--- Which packages each advisory names, so matching loads only the records
+-- Which packages each advisory names (base ecosystem without release,
+-- OSV-normalized name), so matching loads only the records
 -- an inventory can hit, and re-matching finds the components an advisory
 -- change can touch.
 CREATE TABLE advisory_packages (
@@ -71,15 +72,18 @@ CREATE TABLE inventories (
     recorded_at TEXT NOT NULL
 );
 
+-- ecosystem is OSV's, with its release ("Debian:12"); base is without it,
+-- as advisory_packages keys packages.
 CREATE TABLE inventory_components (
     service   TEXT NOT NULL REFERENCES inventories (service) ON DELETE CASCADE,
     purl      TEXT NOT NULL,
     ecosystem TEXT NOT NULL,
+    base      TEXT NOT NULL,
     name      TEXT NOT NULL,
     version   TEXT NOT NULL,
     PRIMARY KEY (service, purl)
 );
-CREATE INDEX inventory_components_package ON inventory_components (ecosystem, name);
+CREATE INDEX inventory_components_package ON inventory_components (base, name);
 
 CREATE TABLE findings (
     id            TEXT PRIMARY KEY,
