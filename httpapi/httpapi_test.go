@@ -72,8 +72,9 @@ func newFixture(t *testing.T, dsn string) *fixture {
 	if err := db.PutInventory(actx, &vuln.Inventory{Service: "checkout", Format: "cyclonedx-json", Digest: "d", RecordedAt: time.Now(), Components: []vuln.Component{comp}}); err != nil {
 		t.Fatal(err)
 	}
-	adv := &vuln.Advisory{ID: "GHSA-test-0001", Aliases: []string{"CVE-2026-0001"}, Severity: "high"}
-	if _, err := db.UpsertAdvisories(actx, []vuln.AdvisoryRecord{{Advisory: *adv, Record: []byte(`{"id":"GHSA-test-0001"}`)}}); err != nil {
+	adv := &vuln.Advisory{ID: "GHSA-test-0001", Aliases: []string{"CVE-2026-0001"}, Severity: "high", Modified: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		Packages: []vuln.Package{{Ecosystem: "PyPI", Name: "jinja2"}}}
+	if _, err := db.UpsertAdvisories(actx, []vuln.AdvisoryRecord{{Advisory: *adv, Record: []byte(`{"id":"GHSA-test-0001","modified":"2026-01-01T00:00:00Z","aliases":["CVE-2026-0001"],"affected":[{"package":{"ecosystem":"PyPI","name":"jinja2"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.5"}]}]}]}`)}}); err != nil {
 		t.Fatal(err)
 	}
 	changes := vuln.Reconcile([]vuln.Match{{Service: "checkout", Component: comp, Advisory: adv}}, nil, nil, time.Now(), vuln.DefaultPolicy(), func(string) int { return 1 })
@@ -127,6 +128,14 @@ var sampleCalls = map[string]struct{ path, ctype, body string }{
 	"GET /api/v1/vuln/advisories/{id}":       {"/api/v1/vuln/advisories/CVE-2026-0001", "", ""},
 	"GET /api/v1/vuln/metrics":               {"/api/v1/vuln/metrics?team=payments-team", "", ""},
 	"GET /api/v1/vuln/policy":                {"/api/v1/vuln/policy", "", ""},
+	"GET /api/v1/vuln/database":              {"/api/v1/vuln/database", "", ""},
+	"POST /api/v1/vuln/advisories":           {"/api/v1/vuln/advisories", "application/json", `{"id":"GHSA-test-0002","modified":"2026-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"PyPI","name":"jinja2"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.5"}]}]}]}`},
+	"POST /api/v1/vuln/sync":                 {"/api/v1/vuln/sync", "application/json", `{"ecosystems":[]}`},
+	"POST /api/v1/vuln/kev":                  {"/api/v1/vuln/kev", "application/json", `{"catalogVersion":"2026.01.01","dateReleased":"2026-01-01T00:00:00Z","count":1,"vulnerabilities":[{"cveID":"CVE-2026-0001","vendorProject":"x","product":"y","vulnerabilityName":"z","dateAdded":"2026-01-01","shortDescription":"d","requiredAction":"a","dueDate":"2026-01-22","knownRansomwareCampaignUse":"Unknown","notes":""}]}`},
+	"POST /api/v1/vuln/epss":                 {"/api/v1/vuln/epss", "text/csv", "#model_version:v2025.03.14,score_date:2026-01-01T00:00:00+0000\ncve,epss,percentile\nCVE-2026-0001,0.5,0.9\n"},
+	"POST /api/v1/vuln/scan":                 {"/api/v1/vuln/scan", "application/json", `{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[{"type":"library","name":"jinja2","version":"2.4.1","purl":"pkg:pypi/jinja2@2.4.1"}]}`},
+	"POST /api/v1/vuln/vex":                  {"/api/v1/vuln/vex", "application/json", `{"@context":"https://openvex.dev/ns/v0.2.0","@id":"https://example.com/vex/1","author":"a","timestamp":"2026-01-01T00:00:00Z","version":1,"statements":[{"vulnerability":{"name":"CVE-2026-0001"},"products":[{"@id":"pkg:pypi/jinja2@2.4.1"}],"status":"affected","action_statement":"update"}]}`},
+	"GET /api/v1/vuln/vex":                   {"/api/v1/vuln/vex?format=cyclonedx", "", ""},
 	"GET /api/v1/vuln/report":                {"/api/v1/vuln/report?from=2026-01-01&to=2027-01-01&format=html", "", ""},
 	"PUT /api/v1/vuln/policy":                {"/api/v1/vuln/policy", "application/json", `{"days":{"critical":7,"high":30,"medium":90,"low":180,"unknown":30}}`},
 	"POST /api/v1/tokens":                    {"/api/v1/tokens", "application/json", `{"name":"matrix-%s","role":"viewer"}`},
@@ -177,6 +186,8 @@ func TestRoleMatrix(t *testing.T) {
 					want = 403
 				case rt.Method == "POST" && rt.Path == "/api/v1/tokens":
 					want = 201
+				case rt.Path == "/api/v1/vuln/sync":
+					want = 400 // allowed through, then refused: no ecosystems (the test has no network)
 				default:
 					want = 200
 				}

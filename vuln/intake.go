@@ -17,6 +17,7 @@ import (
 	"github.com/palisade-project/palisade/vuln/enrich"
 	"github.com/palisade-project/palisade/vuln/osv"
 	"github.com/palisade-project/palisade/vuln/sbom"
+	"github.com/palisade-project/palisade/vuln/vex"
 )
 
 // importBatch is how many records go to the store per transaction.
@@ -308,6 +309,12 @@ func (s *Service) rematchChunk(ctx context.Context, ids []string, res *RematchRe
 	return s.store.ApplyChanges(ctx, changes)
 }
 
+// File is an input file: its name (for messages) and content.
+type File struct {
+	Name string
+	Data []byte
+}
+
 // ScanOptions control Scan.
 type ScanOptions struct {
 	// Service, when set, records the inventory as that service's current
@@ -323,7 +330,7 @@ type ScanOptions struct {
 // records the inventory for that service and reconciles its findings:
 // new ones are detected now, those whose vulnerable version is gone are
 // resolved as fixed. Requires viewer, or editor with a service.
-func (s *Service) Scan(ctx context.Context, name string, data []byte, opt ScanOptions) (*ScanResult, error) {
+func (s *Service) Scan(ctx context.Context, files []File, opt ScanOptions) (*ScanResult, error) {
 	need := palisade.RoleViewer
 	if opt.Service != "" {
 		need = palisade.RoleEditor
@@ -339,10 +346,29 @@ func (s *Service) Scan(ctx context.Context, name string, data []byte, opt ScanOp
 		}
 		tier = svc.Tier
 	}
-	inv, err := sbom.ReadFormat(name, data, opt.Format)
-	if err != nil {
-		return nil, err
+	if len(files) == 0 {
+		return nil, palisade.Errorf(palisade.EINVALID, "no inventory to scan")
 	}
+	// Several files make one inventory (an SBOM per image of a service,
+	// say): read them all before anything is matched or recorded.
+	inv := &sbom.Inventory{}
+	var names, formats []string
+	h := sha256.New()
+	for _, f := range files {
+		one, err := sbom.ReadFormat(f.Name, f.Data, opt.Format)
+		if err != nil {
+			return nil, err
+		}
+		inv.Components = append(inv.Components, one.Components...)
+		inv.Warnings = append(inv.Warnings, one.Warnings...)
+		names = append(names, f.Name)
+		if !slices.Contains(formats, one.Format) {
+			formats = append(formats, one.Format)
+		}
+		h.Write(f.Data)
+	}
+	inv.Format = strings.Join(formats, "+")
+	name := strings.Join(names, ", ")
 	res := &ScanResult{Source: name, Format: inv.Format, Service: opt.Service, Warnings: slices.Clone(inv.Warnings), Findings: []ScanFinding{}}
 	var comps []Component
 	seen := map[string]bool{}
@@ -382,7 +408,7 @@ func (s *Service) Scan(ctx context.Context, name string, data []byte, opt ScanOp
 	}
 	states := map[string]*Finding{}
 	if opt.Service != "" {
-		if states, err = s.record(ctx, opt.Service, tier, name, data, inv, comps, matches); err != nil {
+		if states, err = s.record(ctx, opt.Service, tier, name, hex.EncodeToString(h.Sum(nil)), inv, comps, matches); err != nil {
 			return nil, err
 		}
 	}
@@ -394,7 +420,7 @@ func (s *Service) Scan(ctx context.Context, name string, data []byte, opt ScanOp
 			sf.Fixed = []string{}
 		}
 		if f, ok := states[FindingID(opt.Service, x.Component.Purl, a.ID)]; ok {
-			sf.Finding, sf.State = f.ID, f.State
+			sf.Finding, sf.State, sf.Justification, sf.Detail = f.ID, f.State, f.Justification, f.Detail
 		}
 		res.Findings = append(res.Findings, sf)
 	}
@@ -414,10 +440,9 @@ func firstN(s []string, n int) []string {
 
 // record stores the inventory as the service's current one and reconciles
 // its findings; it returns the service's findings by id afterwards.
-func (s *Service) record(ctx context.Context, service string, tier int, name string, data []byte, inv *sbom.Inventory, comps []Component, matches []Match) (map[string]*Finding, error) {
-	sum := sha256.Sum256(data)
+func (s *Service) record(ctx context.Context, service string, tier int, name, digest string, inv *sbom.Inventory, comps []Component, matches []Match) (map[string]*Finding, error) {
 	now := s.clock()
-	if err := s.store.PutInventory(ctx, &Inventory{Service: service, Format: inv.Format, Source: name, Digest: hex.EncodeToString(sum[:]),
+	if err := s.store.PutInventory(ctx, &Inventory{Service: service, Format: inv.Format, Source: name, Digest: digest,
 		RecordedAt: now, Warnings: inv.Warnings, Components: comps}); err != nil {
 		return nil, err
 	}
@@ -531,3 +556,40 @@ func (s *Service) ImportEPSS(ctx context.Context, location string) (*EnrichResul
 	return &EnrichResult{Source: location, Entries: len(scores), Rematch: *rm}, nil
 }
 
+// DatabaseStatus describes the local advisory database.
+type DatabaseStatus struct {
+	// Advisories counts records per base ecosystem.
+	Advisories map[string]int `json:"advisories"`
+	Total      int            `json:"total"`
+}
+
+// Database reports what the local advisory database holds. Requires viewer.
+func (s *Service) Database(ctx context.Context) (*DatabaseStatus, error) {
+	if err := palisade.Authorize(ctx, palisade.RoleViewer); err != nil {
+		return nil, err
+	}
+	by, err := s.store.AdvisoryStats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st := &DatabaseStatus{Advisories: by}
+	for _, n := range by {
+		st.Total += n
+	}
+	return st, nil
+}
+
+// ScanStatements turns a scan's findings into VEX statements: recorded
+// findings keep their state, unrecorded ones are in_triage.
+func ScanStatements(r *ScanResult) []vex.Statement {
+	out := make([]vex.Statement, 0, len(r.Findings))
+	for _, f := range r.Findings {
+		state := f.State
+		if state == "" {
+			state = StateInTriage
+		}
+		out = append(out, vex.Statement{Vulnerability: f.ID, Aliases: f.Aliases, Products: []string{f.Purl}, State: state,
+			Justification: f.Justification, Detail: f.Detail})
+	}
+	return out
+}

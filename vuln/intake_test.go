@@ -54,7 +54,7 @@ func TestScanMatchesOSVScanner(t *testing.T) {
 		if res.Imported != res.Read || res.Changed != res.Imported || res.Imported < 70 {
 			t.Fatalf("import: %+v", res)
 		}
-		scan, err := w.svc.Scan(w.ctx, "mini.cdx.json", readFile(t, oracleSBOM), vuln.ScanOptions{})
+		scan, err := w.svc.Scan(w.ctx, []vuln.File{{Name: "mini.cdx.json", Data: readFile(t, oracleSBOM)}}, vuln.ScanOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +105,7 @@ func TestFindingLifecycleThroughScansAndAdvisories(t *testing.T) {
 			t.Fatal(err)
 		}
 		sbomData := readFile(t, oracleSBOM)
-		scan, err := w.svc.Scan(w.ctx, "mini.cdx.json", sbomData, vuln.ScanOptions{Service: "checkout"})
+		scan, err := w.svc.Scan(w.ctx, []vuln.File{{Name: "mini.cdx.json", Data: sbomData}}, vuln.ScanOptions{Service: "checkout"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,7 +161,7 @@ func TestFindingLifecycleThroughScansAndAdvisories(t *testing.T) {
 		// else resolves as fixed.
 		w.clock.t = w.clock.t.Add(24 * time.Hour)
 		empty := `{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[{"type":"library","name":"x","version":"1","purl":"pkg:pypi/x@1"}]}`
-		if _, err := w.svc.Scan(w.ctx, "next.cdx.json", []byte(empty), vuln.ScanOptions{Service: "checkout"}); err != nil {
+		if _, err := w.svc.Scan(w.ctx, []vuln.File{{Name: "next.cdx.json", Data: []byte(empty)}}, vuln.ScanOptions{Service: "checkout"}); err != nil {
 			t.Fatal(err)
 		}
 		all, _, err := w.svc.ListFindings(w.ctx, vuln.FindingFilter{Service: "checkout", Limit: 1000})
@@ -186,7 +186,7 @@ func TestScanBadInput(t *testing.T) {
 		"garbage":  "not an sbom",
 		"bad json": `{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"purl":}]}`,
 	} {
-		_, err := w.svc.Scan(w.ctx, name+".json", []byte(data), vuln.ScanOptions{Service: "checkout"})
+		_, err := w.svc.Scan(w.ctx, []vuln.File{{Name: name+".json", Data: []byte(data)}}, vuln.ScanOptions{Service: "checkout"})
 		if err == nil || !strings.Contains(err.Error(), name+".json") {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -194,7 +194,7 @@ func TestScanBadInput(t *testing.T) {
 	if _, err := w.svc.Inventory(w.ctx, "checkout"); err == nil {
 		t.Error("a failed scan recorded an inventory")
 	}
-	if _, err := w.svc.Scan(w.ctx, "x.json", readFile(t, oracleSBOM), vuln.ScanOptions{Service: "nope"}); err == nil {
+	if _, err := w.svc.Scan(w.ctx, []vuln.File{{Name: "x.json", Data: readFile(t, oracleSBOM)}}, vuln.ScanOptions{Service: "nope"}); err == nil {
 		t.Error("scan recorded for an unknown service")
 	}
 }

@@ -35,8 +35,10 @@ type ScanFinding struct {
 	// Finding and State are set when the scan recorded the inventory of a
 	// service: the finding's id and its current state (a VEX decision or
 	// triage already made shows here).
-	Finding string `json:"finding,omitempty"`
-	State   string `json:"state,omitempty"`
+	Finding       string `json:"finding,omitempty"`
+	State         string `json:"state,omitempty"`
+	Justification string `json:"justification,omitempty"`
+	Detail        string `json:"detail,omitempty"`
 }
 
 // SortScan orders findings by severity, then purl, then id.
