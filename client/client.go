@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -240,4 +241,94 @@ func (c *Client) Report(ctx context.Context, from, to time.Time, service string)
 	}
 	var out vuln.Report
 	return &out, c.getJSON(ctx, "/api/v1/vuln/report", q, &out)
+}
+
+// upload posts a file's content with a media type to path and decodes the
+// answer into out.
+func (c *Client) upload(ctx context.Context, path string, q url.Values, ctype string, body []byte, out any) error {
+	return c.do(ctx, http.MethodPost, path, q, ctype, body, out)
+}
+
+// Scan sends inventories for matching; with service they are recorded.
+func (c *Client) Scan(ctx context.Context, files []vuln.File, service, format string) (*vuln.ScanResult, error) {
+	q := url.Values{}
+	if service != "" {
+		q.Set("service", service)
+	}
+	if format != "" {
+		q.Set("format", format)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, f := range files {
+		w, err := mw.CreateFormFile("file", f.Name)
+		if err != nil {
+			return nil, err
+		}
+		w.Write(f.Data)
+	}
+	if err := mw.Close(); err != nil {
+		return nil, err
+	}
+	var out vuln.ScanResult
+	return &out, c.upload(ctx, "/api/v1/vuln/scan", q, mw.FormDataContentType(), body.Bytes(), &out)
+}
+
+// ImportAdvisories uploads an OSV zip or JSON record.
+func (c *Client) ImportAdvisories(ctx context.Context, name string, data []byte) (*vuln.ImportResult, error) {
+	ctype := "application/zip"
+	if strings.HasSuffix(strings.ToLower(name), ".json") {
+		ctype = "application/json"
+	}
+	var out vuln.ImportResult
+	return &out, c.upload(ctx, "/api/v1/vuln/advisories", nil, ctype, data, &out)
+}
+
+// Sync asks the server to download and import ecosystems' OSV exports.
+func (c *Client) Sync(ctx context.Context, ecosystems []string) ([]*vuln.ImportResult, error) {
+	var out httpapi.ListResponse[*vuln.ImportResult]
+	return out.Items, c.postJSON(ctx, "/api/v1/vuln/sync", httpapi.SyncRequest{Ecosystems: ecosystems}, &out)
+}
+
+// Enrich uploads a KEV catalog ("kev") or EPSS CSV ("epss").
+func (c *Client) Enrich(ctx context.Context, kind string, data []byte) (*vuln.EnrichResult, error) {
+	ctype := "application/json"
+	if kind == "epss" {
+		ctype = "text/csv"
+		if len(data) > 2 && data[0] == 0x1f && data[1] == 0x8b {
+			ctype = "application/gzip"
+		}
+	}
+	var out vuln.EnrichResult
+	return &out, c.upload(ctx, "/api/v1/vuln/"+kind, nil, ctype, data, &out)
+}
+
+// ImportVEX uploads a VEX document.
+func (c *Client) ImportVEX(ctx context.Context, name string, data []byte, service string) (*vuln.VEXResult, error) {
+	q := url.Values{"name": {name}}
+	if service != "" {
+		q.Set("service", service)
+	}
+	ctype := "application/json"
+	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("<")) {
+		ctype = "application/xml"
+	}
+	var out vuln.VEXResult
+	return &out, c.upload(ctx, "/api/v1/vuln/vex", q, ctype, data, &out)
+}
+
+// ExportVEX fetches the decisions as a VEX document.
+func (c *Client) ExportVEX(ctx context.Context, service, format string) (json.RawMessage, error) {
+	q := url.Values{"format": {format}}
+	if service != "" {
+		q.Set("service", service)
+	}
+	var out json.RawMessage
+	return out, c.getJSON(ctx, "/api/v1/vuln/vex", q, &out)
+}
+
+// Database reports what the server's advisory database holds.
+func (c *Client) Database(ctx context.Context) (*vuln.DatabaseStatus, error) {
+	var out vuln.DatabaseStatus
+	return &out, c.getJSON(ctx, "/api/v1/vuln/database", nil, &out)
 }

@@ -153,6 +153,9 @@ func (s *Service) Accept(ctx context.Context, ids []string, r AcceptRequest) ([]
 	if err := palisade.Authorize(ctx, palisade.RoleEditor); err != nil {
 		return nil, err
 	}
+	if len(ids) == 0 {
+		return nil, palisade.FieldErrorf(palisade.EINVALID, "ids", "name the findings to accept")
+	}
 	actor, _ := palisade.ActorFrom(ctx)
 	p, err := s.store.Policy(ctx)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/palisade-project/palisade/internal/testenv"
+	"github.com/palisade-project/palisade/vuln"
 )
 
 // chromiumPath is where Debian's chromium package puts the browser.
@@ -77,8 +78,9 @@ func (b *browserConsole) take() []string {
 	return p
 }
 
-// TestBrowser drives Chromium through sign-in, the services list and a
-// service page under the production CSP, and fails on any console error,
+// TestBrowser drives Chromium through sign-in, the services list, a
+// service page and the CVE process's pages (with a bulk triage) under the
+// production CSP, and fails on any console error,
 // exception or CSP violation. Screenshots go to $PALISADE_ARTIFACTS (or the
 // test's artifact directory, kept with go test -artifacts).
 func TestBrowser(t *testing.T) {
@@ -102,7 +104,7 @@ func TestBrowser(t *testing.T) {
 	}
 	t.Logf("screenshots in %s", shots)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(chromiumPath),
@@ -227,9 +229,61 @@ func TestBrowser(t *testing.T) {
 	do("open the overview", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(".stats")))
 	screenshot("overview")
 
+	// The CVE process: the list, its script (select all, the
+	// justification that only goes with not_affected), a bulk triage
+	// through the real form, a finding and the metrics.
+	do("open the vulnerabilities", chromedp.Navigate(base+"/vulnerabilities"), chromedp.WaitVisible(chromedp.CSS("table.findings")))
+	screenshot("vulnerabilities")
+	do("select every finding", chromedp.Click(chromedp.CSS("th[data-select-all] input")))
+	if n := eval(`String(document.querySelectorAll("table.findings tbody input[name=id]:checked").length)`); n != fmt.Sprint(pageSize) {
+		t.Errorf("select all ticked %s rows, want %d", n, pageSize)
+	}
+	do("clear the selection", chromedp.Click(chromedp.CSS("th[data-select-all] input")))
+	if got := eval(`String(document.getElementById("b-justification").disabled)`); got != "true" {
+		t.Errorf("justification enabled without not_affected: %s", got)
+	}
+	chooseState := func(v string) string {
+		return eval(`(function () { var s = document.getElementById("b-state"); s.value = "` + v + `";` +
+			` s.dispatchEvent(new Event("change")); return String(document.getElementById("b-justification").disabled); })()`)
+	}
+	if got := chooseState("not_affected"); got != "false" {
+		t.Errorf("justification disabled with not_affected: %s", got)
+	}
+	if got := chooseState("exploitable"); got != "true" {
+		t.Errorf("justification enabled again with exploitable: %s", got)
+	}
+	do("triage one finding",
+		chromedp.Click(chromedp.CSS(`input[name=id][value="`+idCheckoutRCE+`"]`)),
+		chromedp.SendKeys(chromedp.CSS("#b-reason"), "reproduced in staging"),
+		chromedp.Click(chromedp.CSS("fieldset.action button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("p.confirm")),
+	)
+	if msg := eval(`document.querySelector("p.confirm").textContent`); msg != "1 finding triaged." {
+		t.Errorf("after triage the page says %q", msg)
+	}
+	if f, _ := app.finding(t, idCheckoutRCE); f.State != "exploitable" {
+		t.Errorf("the browser's triage left the finding %s", f.State)
+	}
+	do("open a finding", chromedp.Click(chromedp.CSS(`a[href="/vulnerabilities/findings/`+idCheckoutRCE+`"]`)), chromedp.WaitVisible(chromedp.CSS("ol.timeline")))
+	if loc := location(); loc != "/vulnerabilities/findings/"+idCheckoutRCE {
+		t.Fatalf("clicked a finding, at %q", loc)
+	}
+	screenshot("finding")
+	do("open the metrics", chromedp.Click(chromedp.CSS(`nav a[href="/vulnerabilities/metrics"]`)), chromedp.WaitVisible(chromedp.CSS("svg.spark")))
+	if n := eval(`String(document.querySelectorAll("svg.spark polyline").length)`); n != fmt.Sprint(len(vuln.MetricDefinitions)) {
+		t.Errorf("metrics page draws %s sparklines, want %d", n, len(vuln.MetricDefinitions))
+	}
+	if stroke := eval(`getComputedStyle(document.querySelector("svg.spark polyline")).stroke`); stroke != "rgb(28, 79, 156)" {
+		t.Errorf("sparkline stroke = %q: is app.css applied?", stroke)
+	}
+	screenshot("metrics")
+	do("open a service with an inventory", chromedp.Navigate(base+"/services/checkout"), chromedp.WaitVisible(chromedp.CSS("details.components")))
+	do("open its components", chromedp.Click(chromedp.CSS("details.components summary")), chromedp.WaitVisible(chromedp.CSS("details.components table")))
+	screenshot("service-vulnerabilities")
+
 	// The rest of the navigation, checked for violations and kept for a
 	// look.
-	for _, p := range []string{"/teams", "/teams/payments", "/third-parties", "/third-parties/stripe", "/vulnerabilities", "/slos", "/experiments", "/watch", "/incidents"} {
+	for _, p := range []string{"/teams", "/teams/payments", "/third-parties", "/third-parties/stripe", "/slos", "/experiments", "/watch", "/incidents"} {
 		do("open "+p, chromedp.Navigate(base+p), chromedp.WaitVisible(chromedp.CSS("main h1")))
 		screenshot("page" + strings.ReplaceAll(p, "/", "-"))
 	}

@@ -10,8 +10,13 @@ type capability struct {
 	Path  string
 	Label string // navigation label
 	Title string // page heading
-	// Built reports whether the capability has real pages; none has yet.
+	// Built reports whether the capability has real pages; its routes are
+	// then declared in Routes, and the fields for the pending page are
+	// unused.
 	Built bool
+	// SubNav are navigation entries under the capability's own, for its
+	// other pages.
+	SubNav []navItem
 	// Pending is the sentence that says the capability is not built yet.
 	Pending string
 	// Summary is one line for the overview.
@@ -28,18 +33,9 @@ type capability struct {
 // indicators and objectives, experiments, vendors, incidents.
 var capabilities = []capability{
 	{
-		Key: "vulnerabilities", Path: "/vulnerabilities", Label: "Vulnerabilities", Title: "The CVE process",
-		Pending: "The CVE process is not built yet: it arrives with issue 3.",
+		Key: "vulnerabilities", Path: "/vulnerabilities", Label: "Vulnerabilities", Title: "The CVE process", Built: true,
 		Summary: "Every service's components matched against OSV advisories, each finding tracked to a decision.",
-		Will: []string{
-			"Read each service's components from SBOMs (CycloneDX, SPDX) and scanner results (osv-scanner, Trivy, Grype).",
-			"Match them against OSV advisories continuously, enriched with CVSS score, EPSS and CISA KEV membership.",
-			"Track every finding from detection to a decision: fixed, not affected (with a justification), or risk accepted until a date, after which it reopens.",
-			"Set remediation deadlines per severity and tier (by default 7, 30, 90 and 180 days) and show which findings are past due.",
-			"Chart the CVE metrics over time, and produce audit reports showing every known CVE resolved, mitigated or consciously accepted.",
-			"Read and write VEX (OpenVEX and CycloneDX).",
-		},
-		Meanwhile: "The services and their tiers, which the remediation deadlines will depend on, are in the catalog.", MeanwhileLink: "/services", MeanwhileLabel: "See the services",
+		SubNav:  []navItem{{Key: "vuln-metrics", Label: "CVE metrics", Path: "/vulnerabilities/metrics", Sub: true}},
 	},
 	{
 		Key: "slos", Path: "/slos", Label: "Security SLOs", Title: "Security SLOs",

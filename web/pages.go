@@ -27,6 +27,7 @@ type overviewView struct {
 	Services, Teams, ThirdParties int
 	Tiers                         []tierCount
 	Capabilities                  []capability
+	Vuln                          *overviewVuln
 }
 
 func (u *UI) overview(w http.ResponseWriter, r *http.Request) error {
@@ -39,6 +40,9 @@ func (u *UI) overview(w http.ResponseWriter, r *http.Request) error {
 	v.Services, v.Teams, v.ThirdParties = st.Services, st.Teams, st.ThirdParties
 	for t := catalog.MinTier; t <= catalog.MaxTier; t++ {
 		v.Tiers = append(v.Tiers, tierCount{Tier: t, Count: st.ServicesByTier[t-1]})
+	}
+	if v.Vuln, err = u.overviewVuln(ctx); err != nil {
+		return err
 	}
 	return u.render(w, r, http.StatusOK, "overview", "Overview", "overview", v)
 }
@@ -142,6 +146,7 @@ func (u *UI) services(w http.ResponseWriter, r *http.Request) error {
 type serviceView struct {
 	*catalog.ServiceDetail
 	Graph *graphView
+	Vuln  *serviceVulnView
 }
 
 // pathName returns the {name} of the path when it can name a catalog
@@ -167,7 +172,11 @@ func (u *UI) service(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return u.render(w, r, http.StatusOK, "service", d.Name, "services", serviceView{ServiceDetail: d, Graph: layoutGraph(g)})
+	vv, err := u.serviceVuln(r.Context(), name)
+	if err != nil {
+		return err
+	}
+	return u.render(w, r, http.StatusOK, "service", d.Name, "services", serviceView{ServiceDetail: d, Graph: layoutGraph(g), Vuln: vv})
 }
 
 type teamsView struct {

@@ -28,6 +28,7 @@ var staticFS embed.FS
 // layout.html.
 var pageNames = []string{
 	"overview", "services", "service", "teams", "team", "thirdparties", "thirdparty",
+	"findings", "finding", "vulnmetrics",
 	"pending", "signin", "error",
 }
 
@@ -35,15 +36,13 @@ type pageTemplate = template.Template
 
 func parsePages(a *assets) map[string]*pageTemplate {
 	funcs := template.FuncMap{
-		"asset": a.url,
-		"join":  strings.Join,
-		"plural": func(n int, one, many string) string {
-			if n == 1 {
-				return fmt.Sprintf("%d %s", n, one)
-			}
-			return fmt.Sprintf("%d %s", n, many)
-		},
-		"utc": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"asset":  a.url,
+		"join":   strings.Join,
+		"plural": plural,
+		"utc":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"date":   func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
+		// label turns a state or justification ("not_affected") into words.
+		"label": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
 	}
 	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	pages := make(map[string]*pageTemplate, len(pageNames))
@@ -58,6 +57,8 @@ func parsePages(a *assets) map[string]*pageTemplate {
 type navItem struct {
 	Key, Label, Path string
 	Pending          bool
+	// Sub entries are pages within the entry above them, indented.
+	Sub bool
 }
 
 // navGroup is a titled list of navigation entries.
@@ -76,6 +77,7 @@ func navigation() []navGroup {
 	var capItems []navItem
 	for _, c := range capabilities {
 		capItems = append(capItems, navItem{Key: c.Key, Label: c.Label, Path: c.Path, Pending: !c.Built})
+		capItems = append(capItems, c.SubNav...)
 	}
 	return []navGroup{{Title: "Catalog", Items: catalogItems}, {Title: "Capabilities", Items: capItems}}
 }

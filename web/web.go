@@ -6,8 +6,9 @@
 // A browser signs in with an API token and gets a session cookie; every page
 // but the sign-in form and the static files needs that session, and every
 // form that changes something carries a CSRF token. Pages call the
-// capabilities (catalog, identity, ...) with the signed-in actor in the
-// context, so the web is held to the same role checks as the API and CLI.
+// capabilities (catalog, identity, the CVE process, ...) with the signed-in
+// actor in the context, so the web is held to the same role checks as the
+// API and CLI.
 package web
 
 import (
@@ -25,6 +26,7 @@ import (
 	"github.com/palisade-project/palisade"
 	"github.com/palisade-project/palisade/catalog"
 	"github.com/palisade-project/palisade/identity"
+	"github.com/palisade-project/palisade/vuln"
 )
 
 // Cookie names.
@@ -36,14 +38,20 @@ const (
 	CSRFCookie = "palisade_csrf"
 )
 
-// maxFormBytes bounds a posted form: the largest legitimate one is a token
-// and two short hidden fields.
+// maxFormBytes bounds a posted form: the largest legitimate one is a bulk
+// triage of a few hundred selected findings with a reason and a detail.
 const maxFormBytes = 64 << 10
 
-// Config is what the UI needs. Catalog and Identity are required.
+// Config is what the UI needs. Catalog, Identity and Vuln are required.
 type Config struct {
 	Catalog  *catalog.Registry
 	Identity *identity.Service
+	// Vuln is the CVE process behind the Vulnerabilities pages, the
+	// vulnerabilities section of a service page and the overview's figures.
+	Vuln *vuln.Service
+	// Now tells the pages what is overdue and how far back trends go. It
+	// should be the clock the CVE process runs on; nil means time.Now.
+	Now palisade.Clock
 	// ClientAddr returns the client's address for a request, as the API
 	// sees it (so that sign-in failures are limited per real client behind
 	// a proxy). Nil means the connection's peer address.
@@ -84,6 +92,9 @@ func New(cfg Config) *UI {
 	if u.cfg.ClientAddr == nil {
 		u.cfg.ClientAddr = peerAddr
 	}
+	if u.cfg.Now == nil {
+		u.cfg.Now = time.Now
+	}
 	u.assets = loadAssets()
 	u.pages = parsePages(u.assets)
 	return u
@@ -115,9 +126,19 @@ func (u *UI) Routes() []Route {
 		{"GET /teams/{name}", u.page(u.team)},
 		{"GET /third-parties", u.page(u.thirdParties)},
 		{"GET /third-parties/{name}", u.page(u.thirdParty)},
+
+		{"GET /vulnerabilities", u.page(u.findings)},
+		{"POST /vulnerabilities/triage", u.page(u.bulkTriage)},
+		{"POST /vulnerabilities/accept", u.page(u.bulkAccept)},
+		{"GET /vulnerabilities/findings/{id}", u.page(u.finding)},
+		{"POST /vulnerabilities/findings/{id}/triage", u.page(u.findingTriage)},
+		{"POST /vulnerabilities/findings/{id}/accept", u.page(u.findingAccept)},
+		{"GET /vulnerabilities/metrics", u.page(u.vulnMetrics)},
 	}
 	for _, c := range capabilities {
-		rs = append(rs, Route{"GET " + c.Path, u.page(u.pending(c))})
+		if !c.Built {
+			rs = append(rs, Route{"GET " + c.Path, u.page(u.pending(c))})
+		}
 	}
 	// Any other path is a 404 page, behind sign-in like every page, so an
 	// anonymous visitor learns nothing about which paths exist.

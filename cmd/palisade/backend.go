@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/palisade-project/palisade"
@@ -15,6 +19,7 @@ import (
 	"github.com/palisade-project/palisade/identity"
 	"github.com/palisade-project/palisade/store"
 	"github.com/palisade-project/palisade/vuln"
+	"github.com/palisade-project/palisade/vuln/enrich"
 )
 
 // backend is what CLI commands call: the capabilities over a local
@@ -33,6 +38,14 @@ type backend interface {
 	Accept(ctx context.Context, req httpapi.AcceptBody) ([]vuln.Finding, error)
 	Metrics(ctx context.Context, sc vuln.Scope) (*vuln.MetricsReport, error)
 	Report(ctx context.Context, from, to time.Time, service string) (*vuln.Report, error)
+
+	Scan(ctx context.Context, files []vuln.File, opt vuln.ScanOptions) (*vuln.ScanResult, error)
+	ImportAdvisories(ctx context.Context, location string, progress func(read int)) (*vuln.ImportResult, error)
+	Sync(ctx context.Context, ecosystems []string, progress func(ecosystem string, read int)) ([]*vuln.ImportResult, error)
+	Enrich(ctx context.Context, kind, location string) (*vuln.EnrichResult, error)
+	ImportVEX(ctx context.Context, name string, data []byte, service string) (*vuln.VEXResult, error)
+	ExportVEX(ctx context.Context, w io.Writer, service, format string) error
+	Database(ctx context.Context) (*vuln.DatabaseStatus, error)
 	Close() error
 }
 
@@ -174,6 +187,37 @@ func (l *local) Report(ctx context.Context, from, to time.Time, service string) 
 	return l.vuln.Report(ctx, from, to, service, l.db.AuditHead)
 }
 
+func (l *local) Scan(ctx context.Context, files []vuln.File, opt vuln.ScanOptions) (*vuln.ScanResult, error) {
+	return l.vuln.Scan(ctx, files, opt)
+}
+
+func (l *local) ImportAdvisories(ctx context.Context, location string, progress func(int)) (*vuln.ImportResult, error) {
+	return l.vuln.ImportAdvisories(ctx, location, progress)
+}
+
+func (l *local) Sync(ctx context.Context, ecosystems []string, progress func(string, int)) ([]*vuln.ImportResult, error) {
+	return l.vuln.SyncAdvisories(ctx, ecosystems, progress)
+}
+
+func (l *local) Enrich(ctx context.Context, kind, location string) (*vuln.EnrichResult, error) {
+	if kind == "kev" {
+		return l.vuln.ImportKEV(ctx, location)
+	}
+	return l.vuln.ImportEPSS(ctx, location)
+}
+
+func (l *local) ImportVEX(ctx context.Context, name string, data []byte, service string) (*vuln.VEXResult, error) {
+	return l.vuln.ImportVEX(ctx, name, data, service)
+}
+
+func (l *local) ExportVEX(ctx context.Context, w io.Writer, service, format string) error {
+	return l.vuln.ExportVEX(ctx, w, service, format)
+}
+
+func (l *local) Database(ctx context.Context) (*vuln.DatabaseStatus, error) {
+	return l.vuln.Database(ctx)
+}
+
 // remote runs commands through a server's API.
 type remote struct{ c *client.Client }
 
@@ -247,3 +291,69 @@ func (r remote) Metrics(ctx context.Context, sc vuln.Scope) (*vuln.MetricsReport
 func (r remote) Report(ctx context.Context, from, to time.Time, service string) (*vuln.Report, error) {
 	return r.c.Report(ctx, from, to, service)
 }
+
+func (r remote) Scan(ctx context.Context, files []vuln.File, opt vuln.ScanOptions) (*vuln.ScanResult, error) {
+	return r.c.Scan(ctx, files, opt.Service, opt.Format)
+}
+
+// fetchLocal reads a file, or downloads a URL on this machine, so that a
+// server never fetches a URL a client chose.
+func fetchLocal(ctx context.Context, location string, limit int64) ([]byte, error) {
+	var rc io.ReadCloser
+	var err error
+	if strings.HasPrefix(location, "http://") || strings.HasPrefix(location, "https://") {
+		rc, err = enrich.Fetch(ctx, &http.Client{Timeout: 10 * time.Minute}, location, limit)
+	} else {
+		rc, err = os.Open(location)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, palisade.Errorf(palisade.ETOOLARGE, "%s is larger than %d bytes", location, limit)
+	}
+	return data, nil
+}
+
+func (r remote) ImportAdvisories(ctx context.Context, location string, progress func(int)) (*vuln.ImportResult, error) {
+	if st, err := os.Stat(location); err == nil && st.IsDir() {
+		return nil, usagef("with --server, import a zip or a JSON record; a directory can only be imported locally (--db)")
+	}
+	data, err := fetchLocal(ctx, location, httpapi.MaxAdvisoryUpload)
+	if err != nil {
+		return nil, err
+	}
+	return r.c.ImportAdvisories(ctx, location, data)
+}
+
+func (r remote) Sync(ctx context.Context, ecosystems []string, progress func(string, int)) ([]*vuln.ImportResult, error) {
+	return r.c.Sync(ctx, ecosystems)
+}
+
+func (r remote) Enrich(ctx context.Context, kind, location string) (*vuln.EnrichResult, error) {
+	data, err := fetchLocal(ctx, location, httpapi.MaxEnrichUpload)
+	if err != nil {
+		return nil, err
+	}
+	return r.c.Enrich(ctx, kind, data)
+}
+
+func (r remote) ImportVEX(ctx context.Context, name string, data []byte, service string) (*vuln.VEXResult, error) {
+	return r.c.ImportVEX(ctx, name, data, service)
+}
+
+func (r remote) ExportVEX(ctx context.Context, w io.Writer, service, format string) error {
+	doc, err := r.c.ExportVEX(ctx, service, format)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(doc, '\n'))
+	return err
+}
+
+func (r remote) Database(ctx context.Context) (*vuln.DatabaseStatus, error) { return r.c.Database(ctx) }

@@ -7,125 +7,176 @@ import (
 	"strings"
 )
 
-// Positions in a JSON document, for error messages. These walk the
-// document again token by token, which is slow but only runs for a record
-// that is being rejected.
+// Positions in a JSON document, for error messages. They run only for a
+// record being rejected, but that record may be hostile (16 MB, nested
+// 10,000 deep), so both lookups are one linear pass that keeps a stack of
+// path elements and renders a path string only for the answer.
 
-// jsonValue is one value of a document: its path ("affected[2].ranges[0]")
-// and its byte span. end is -1 when a composite value is visited on entry,
-// before its end is known.
-type jsonValue struct {
-	path       string
-	start, end int
+// jsonFrame is an open object or list.
+type jsonFrame struct {
+	obj     bool
+	wantKey bool   // an object expecting a member name next
+	key     string // the current member's name
+	index   int    // the current element's index
+	start   int
+	onPath  bool // the frame's own path is a prefix of locate's target
 }
 
-// walkJSON calls visit for every value of data: composite values once on
-// entry (end -1) and every value once when it has been read (end set). It
-// stops when visit returns false or the document turns out malformed.
-func walkJSON(data []byte, visit func(jsonValue) bool) {
-	w := &jsonWalker{data: data, dec: json.NewDecoder(bytes.NewReader(data)), visit: visit}
-	w.dec.UseNumber()
-	w.value("")
+func (f *jsonFrame) elem() string {
+	if f.obj {
+		return f.key
+	}
+	return "[" + strconv.Itoa(f.index) + "]"
 }
 
-type jsonWalker struct {
+type jsonToken int
+
+const (
+	tokOpen jsonToken = iota + 1
+	tokClose
+	tokScalar
+)
+
+type jsonScanner struct {
 	data    []byte
 	dec     *json.Decoder
-	visit   func(jsonValue) bool
-	stopped bool
+	stack   []jsonFrame
+	advance bool // the previous token completed a value
 }
 
-// next returns the next token and the offset where it starts: the decoder
-// stands after the previous token, before blanks and separators.
-func (w *jsonWalker) next() (json.Token, int) {
-	start := int(w.dec.InputOffset())
-	for start < len(w.data) && bytes.IndexByte([]byte(" \t\r\n,:"), w.data[start]) >= 0 {
-		start++
-	}
-	tok, err := w.dec.Token()
-	if err != nil {
-		w.stopped = true
-		return nil, start
-	}
-	return tok, start
+func newJSONScanner(data []byte) *jsonScanner {
+	s := &jsonScanner{data: data, dec: json.NewDecoder(bytes.NewReader(data))}
+	s.dec.UseNumber()
+	return s
 }
 
-func (w *jsonWalker) emit(v jsonValue) {
-	if !w.stopped && !w.visit(v) {
-		w.stopped = true
-	}
-}
-
-func (w *jsonWalker) value(path string) {
-	tok, start := w.next()
-	if w.stopped {
-		return
-	}
-	v := jsonValue{path: path, start: start, end: -1}
-	switch tok {
-	case json.Delim('{'):
-		w.emit(v)
-		for !w.stopped && w.dec.More() {
-			key, _ := w.next()
-			k, _ := key.(string) // the decoder guarantees string keys
-			if path != "" {
-				k = path + "." + k
+// next returns the next value-level token (member names are consumed
+// into their object's frame) with its start and end offsets. After
+// tokOpen the new frame is on the stack; after tokClose it is gone.
+func (s *jsonScanner) next() (kind jsonToken, start, end int, ok bool) {
+	for {
+		if s.advance {
+			s.advance = false
+			if n := len(s.stack); n > 0 {
+				if f := &s.stack[n-1]; f.obj {
+					f.wantKey = true
+				} else {
+					f.index++
+				}
 			}
-			w.value(k)
 		}
-		w.next() // '}'
-	case json.Delim('['):
-		w.emit(v)
-		for i := 0; !w.stopped && w.dec.More(); i++ {
-			w.value(path + "[" + strconv.Itoa(i) + "]")
+		// The decoder stands after the previous token, before blanks
+		// and separators.
+		start = int(s.dec.InputOffset())
+		for start < len(s.data) && strings.IndexByte(" \t\r\n,:", s.data[start]) >= 0 {
+			start++
 		}
-		w.next() // ']'
+		tok, err := s.dec.Token()
+		if err != nil {
+			return 0, 0, 0, false
+		}
+		end = int(s.dec.InputOffset())
+		if n := len(s.stack); n > 0 && s.stack[n-1].wantKey && tok != json.Delim('}') {
+			s.stack[n-1].key, _ = tok.(string) // the decoder guarantees a string
+			s.stack[n-1].wantKey = false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			s.stack = append(s.stack, jsonFrame{obj: tok == json.Delim('{'), wantKey: tok == json.Delim('{'), start: start})
+			return tokOpen, start, end, true
+		case json.Delim('}'), json.Delim(']'):
+			s.stack = s.stack[:len(s.stack)-1]
+			s.advance = true
+			return tokClose, start, end, true
+		}
+		s.advance = true
+		return tokScalar, start, end, true
 	}
-	v.end = int(w.dec.InputOffset())
-	w.emit(v)
+}
+
+// path renders the path of the value inside the first n frames.
+func (s *jsonScanner) path(n int) string {
+	var b strings.Builder
+	for i := range n {
+		e := s.stack[i].elem()
+		if b.Len() > 0 && s.stack[i].obj {
+			b.WriteByte('.')
+		}
+		b.WriteString(e)
+	}
+	return b.String()
 }
 
 // locate returns the offset where the value at path starts. For a path
 // that is not in the document (a required field that is missing) it is
 // where the nearest enclosing value starts, which is where it belongs.
 func locate(data []byte, path string) int {
+	target := splitPath(path)
+	s := newJSONScanner(data)
+	best := 0
 	for {
-		off, found := -1, false
-		walkJSON(data, func(v jsonValue) bool {
-			if v.path == path {
-				off, found = v.start, true
-				return false
+		kind, start, _, ok := s.next()
+		if !ok || kind == tokClose {
+			if !ok {
+				return best
 			}
-			return true
-		})
-		if found || path == "" {
-			return max(off, 0)
+			continue
 		}
-		path = parentPath(path)
+		// The value's parent is the frame below it (for an open value,
+		// the one under the frame just pushed).
+		depth := len(s.stack)
+		if kind == tokOpen {
+			depth--
+		}
+		on := depth == 0 || (s.stack[depth-1].onPath && depth <= len(target) && s.stack[depth-1].elem() == target[depth-1])
+		if kind == tokOpen {
+			s.stack[len(s.stack)-1].onPath = on
+		}
+		if on {
+			best = start
+			if depth == len(target) {
+				return start
+			}
+		}
 	}
 }
 
-// parentPath drops the last element of a path: "a[1].b" → "a[1]" → "a".
-func parentPath(path string) string {
-	i := strings.LastIndexAny(path, ".[")
-	if i < 0 {
-		return ""
+// splitPath splits "affected[2].ranges" into "affected", "[2]", "ranges".
+func splitPath(path string) []string {
+	var out []string
+	for path != "" {
+		i := strings.IndexAny(path[1:], ".[")
+		if i < 0 {
+			out = append(out, path)
+			break
+		}
+		out = append(out, path[:i+1])
+		path = strings.TrimPrefix(path[i+1:], ".")
 	}
-	return path[:i]
+	return out
 }
 
 // pathAt returns the path and start of the innermost value around offset,
 // where encoding/json reports a type error: just after a bad scalar, or
 // just after the '{' or '[' of a bad object or list.
 func pathAt(data []byte, offset int) (string, int) {
-	var best jsonValue
-	found := false
-	walkJSON(data, func(v jsonValue) bool {
-		contains := v.start < offset && (offset <= v.end || (v.end < 0 && offset == v.start+1))
-		if contains && (!found || v.start > best.start) {
-			best, found = v, true
+	s := newJSONScanner(data)
+	for {
+		kind, start, end, ok := s.next()
+		if !ok || start >= offset {
+			break
 		}
-		return true
-	})
-	return best.path, best.start
+		switch {
+		case kind == tokScalar && end >= offset:
+			return s.path(len(s.stack)), start
+		case kind == tokOpen && start+1 == offset:
+			return s.path(len(s.stack) - 1), start
+		}
+	}
+	// Otherwise offset is inside the innermost open value.
+	if n := len(s.stack); n > 0 {
+		return s.path(n - 1), s.stack[n-1].start
+	}
+	return "", 0
 }

@@ -86,8 +86,16 @@ type evalEvent struct {
 type evalRange struct {
 	ordering string      // base ecosystem or semverOrdering
 	events   []evalEvent // without limits, sorted by version
-	limits   []evalEvent // nil: no limit events; unbounded marks a "*" limit
+	limits   []evalEvent // the limit events; a "*" limit has a nil version
 	bounded  bool        // has limit events and none is "*"
+	// fixed lists the fixed events in version order, and fixedFrom[i] is
+	// the index in fixed of the first one at or after events[i]: the
+	// fixes above a version are then a suffix of fixed, found while
+	// evaluating, and shared by every Match instead of being allocated
+	// and sorted each time.
+	fixed     []string
+	fixedV    []semantic.Version
+	fixedFrom []int // len(events)+1 entries
 }
 
 // NewIndex returns an empty Index.
@@ -246,6 +254,15 @@ func (ix *Index) compile(rec *indexedRecord, i int, a *Affected) (*entry, error)
 		if err := sortEvents(er.events); err != nil {
 			return nil, fmt.Errorf("ranges[%d]: %w", j, err)
 		}
+		er.fixedFrom = make([]int, len(er.events)+1)
+		for k, ev := range er.events {
+			er.fixedFrom[k] = len(er.fixed)
+			if ev.kind == evFixed {
+				er.fixed = append(er.fixed, ev.raw)
+				er.fixedV = append(er.fixedV, ev.v)
+			}
+		}
+		er.fixedFrom[len(er.events)] = len(er.fixed)
 		e.ranges = append(e.ranges, er)
 	}
 	return e, nil
@@ -294,9 +311,12 @@ func (ix *Index) Match(pkg Package, version string) []Match {
 //
 // The error is non-nil when some ranges could not be evaluated because
 // version is empty or does not parse for the ecosystem (wrapping
-// ErrInvalidVersion or ErrNoOrdering); the matches found by versions lists
-// are still returned, and the caller should report the component as not
-// fully checked.
+// ErrInvalidVersion) or the ecosystem's order is unknown (ErrNoOrdering);
+// the matches found otherwise are still returned, and the caller should
+// report the component as not fully checked.
+//
+// The Aliases and Fixed slices of the matches are shared with the index
+// and must not be modified.
 func (ix *Index) MatchChecked(pkg Package, version string) ([]Match, error) {
 	base, suffix := splitEcosystem(pkg.Ecosystem)
 	key := pkgKey{base, NormalizeName(base, pkg.Name)}
@@ -306,67 +326,32 @@ func (ix *Index) MatchChecked(pkg Package, version string) ([]Match, error) {
 	if len(entries) == 0 {
 		return nil, nil
 	}
-	var (
-		out      []Match
-		parsed   [2]parsedVersion // the component's version per ordering; an entry list has at most two
-		firstErr error
-	)
-	component := func(ordering string) (semantic.Version, error) {
-		for i := range parsed {
-			if parsed[i].ordering == "" {
-				v, err := parseVersion(ordering, version)
-				parsed[i] = parsedVersion{ordering, v.v, err}
-			}
-			if parsed[i].ordering == ordering {
-				return parsed[i].v, parsed[i].err
-			}
-		}
-		v, err := parseVersion(ordering, version)
-		return v.v, err
-	}
+	m := matcher{version: version}
 	for _, e := range entries {
 		if suffix != "" && e.suffix != "" && suffix != e.suffix {
 			continue
 		}
-		if e.unordered && firstErr == nil {
-			firstErr = fmt.Errorf("%s %q: ECOSYSTEM ranges not evaluated: %w: %q", pkg.Ecosystem, pkg.Name, ErrNoOrdering, base)
+		if e.unordered {
+			m.fail(fmt.Errorf("ECOSYSTEM ranges not evaluated: %w: %q", ErrNoOrdering, base))
 		}
-		listed := false
-		if _, found := slices.BinarySearch(e.versions, version); found && version != "" {
-			listed = true
-		}
-		var fixed []evalEvent
-		inRange := false
-		for ri := range e.ranges {
-			r := &e.ranges[ri]
-			cv, err := component(r.ordering)
-			if err != nil {
-				if firstErr == nil {
-					firstErr = fmt.Errorf("%s %q: %w", pkg.Ecosystem, pkg.Name, err)
-				}
-				continue
-			}
-			if r.contains(cv) {
-				inRange = true
-				fixed = r.fixedAbove(cv, fixed)
-			}
-		}
-		if !listed && !inRange {
-			continue
-		}
-		if !inRange {
-			// Matched by the list alone: every known fix above the version
-			// is the best hint there is.
-			for ri := range e.ranges {
-				if cv, err := component(e.ranges[ri].ordering); err == nil {
-					fixed = e.ranges[ri].fixedAbove(cv, fixed)
-				}
-			}
-		}
-		out = addMatch(out, e, fixed)
+		m.entry(e)
 	}
-	slices.SortFunc(out, func(a, b Match) int { return cmp.Compare(a.ID, b.ID) })
-	return out, firstErr
+	if m.err != nil {
+		m.err = fmt.Errorf("%s %q: %w", pkg.Ecosystem, pkg.Name, m.err)
+	}
+	slices.SortFunc(m.out, func(a, b Match) int { return cmp.Compare(a.ID, b.ID) })
+	return m.out, m.err
+}
+
+// matcher is the state of one MatchChecked call.
+type matcher struct {
+	version string
+	// parsed holds the component's version under each order its entries
+	// use; an entry list has at most two (the ecosystem's, SemVer).
+	parsed [2]parsedVersion
+	out    []Match
+	outV   [][]semantic.Version // the parsed Fixed of out[len(out)-1]
+	err    error
 }
 
 type parsedVersion struct {
@@ -375,51 +360,143 @@ type parsedVersion struct {
 	err      error
 }
 
-// addMatch adds e's record to out, or merges into its existing match: a
-// record can affect one package through several entries.
-func addMatch(out []Match, e *entry, fixed []evalEvent) []Match {
-	for i := range out {
-		if out[i].ID == e.rec.id {
-			out[i].Fixed = mergeFixed(out[i].Fixed, fixed)
-			return out
-		}
+func (m *matcher) fail(err error) {
+	if m.err == nil {
+		m.err = err
 	}
-	return append(out, Match{ID: e.rec.id, Aliases: e.rec.aliases, Affected: e.affected, Fixed: mergeFixed(nil, fixed)})
 }
 
-func mergeFixed(have []string, fixed []evalEvent) []string {
-	if len(fixed) == 0 {
-		return have
-	}
-	slices.SortStableFunc(fixed, func(a, b evalEvent) int {
-		c, _ := compareSemantic(a.v, b.v)
-		return c
-	})
-	for _, f := range fixed {
-		if !slices.Contains(have, f.raw) {
-			have = append(have, f.raw)
+func (m *matcher) component(ordering string) (semantic.Version, error) {
+	for i := range m.parsed {
+		p := &m.parsed[i]
+		if p.ordering == "" {
+			v, err := parseVersion(ordering, m.version)
+			*p = parsedVersion{ordering, v.v, err}
+		}
+		if p.ordering == ordering {
+			return p.v, p.err
 		}
 	}
-	return have
+	v, err := parseVersion(ordering, m.version)
+	return v.v, err
 }
 
-// contains evaluates the range with the schema's algorithm: walking the
+// entry evaluates one affected entry and records its match, if any.
+func (m *matcher) entry(e *entry) {
+	var (
+		fixed   fixedSet
+		inRange bool
+	)
+	for ri := range e.ranges {
+		r := &e.ranges[ri]
+		cv, err := m.component(r.ordering)
+		if err != nil {
+			m.fail(err)
+			continue
+		}
+		if affected, k := r.eval(cv); affected {
+			inRange = true
+			fixed.add(r, k)
+		}
+	}
+	if !inRange {
+		if _, listed := slices.BinarySearch(e.versions, m.version); !listed || m.version == "" {
+			return
+		}
+		// Matched by the list alone: every known fix above the version
+		// is the best hint there is.
+		for ri := range e.ranges {
+			r := &e.ranges[ri]
+			if cv, err := m.component(r.ordering); err == nil {
+				_, k := r.eval(cv)
+				fixed.add(r, k)
+			}
+		}
+	}
+	// A record's entries for one package are consecutive in the index
+	// (Add appends them together), so a record already matched can only
+	// be the last match.
+	if n := len(m.out); n > 0 && m.out[n-1].ID == e.rec.id {
+		m.out[n-1].Fixed, m.outV[n-1] = mergeSorted(m.out[n-1].Fixed, m.outV[n-1], fixed.raw, fixed.v)
+		return
+	}
+	m.out = append(m.out, Match{ID: e.rec.id, Aliases: e.rec.aliases, Affected: e.affected, Fixed: fixed.raw})
+	m.outV = append(m.outV, fixed.v)
+}
+
+// fixedSet gathers the fixed versions of the ranges that matched one
+// entry. The common case, one range, is a suffix of that range's sorted
+// list and costs nothing; several ranges are merged in version order.
+type fixedSet struct {
+	raw []string
+	v   []semantic.Version
+}
+
+func (f *fixedSet) add(r *evalRange, k int) {
+	n := len(r.fixed)
+	if k >= n {
+		return
+	}
+	// Capacity is capped so that an append by a caller reallocates
+	// instead of writing into the index.
+	raw, v := r.fixed[k:n:n], r.fixedV[k:n:n]
+	if len(f.raw) == 0 {
+		f.raw, f.v = raw, v
+		return
+	}
+	f.raw, f.v = mergeSorted(f.raw, f.v, raw, v)
+}
+
+// mergeSorted merges two lists sorted by version into a new one without
+// duplicate strings.
+func mergeSorted(a []string, av []semantic.Version, b []string, bv []semantic.Version) ([]string, []semantic.Version) {
+	if len(b) == 0 {
+		return a, av
+	}
+	if len(a) == 0 {
+		return b, bv
+	}
+	raw := make([]string, 0, len(a)+len(b))
+	v := make([]semantic.Version, 0, len(a)+len(b))
+	push := func(s string, x semantic.Version) {
+		if !slices.Contains(raw, s) {
+			raw, v = append(raw, s), append(v, x)
+		}
+	}
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		if c, _ := compareSemantic(av[i], bv[j]); c <= 0 {
+			push(a[i], av[i])
+			i++
+		} else {
+			push(b[j], bv[j])
+			j++
+		}
+	}
+	for ; i < len(a); i++ {
+		push(a[i], av[i])
+	}
+	for ; j < len(b); j++ {
+		push(b[j], bv[j])
+	}
+	return raw, v
+}
+
+// eval evaluates the range with the schema's algorithm: walking the
 // events in version order, the version is affected after an introduced
 // event at or below it, and unaffected after a fixed event at or below it
 // or a last_affected event below it. Events above the version change
-// nothing, so the walk stops at the first of them.
-func (r *evalRange) contains(v semantic.Version) bool {
-	if r.bounded && !r.beforeLimits(v) {
-		return false
-	}
-	affected := false
-	for i := range r.events {
+// nothing, so the walk stops at the first of them, which is also where
+// the fixes above the version start: eval returns their index in fixed.
+func (r *evalRange) eval(v semantic.Version) (affected bool, fixedAbove int) {
+	i := 0
+	for ; i < len(r.events); i++ {
 		ev := &r.events[i]
 		c := -1 // "introduced": "0" sorts before every version
 		if ev.v != nil {
 			var err error
 			if c, err = compareSemantic(ev.v, v); err != nil {
-				return false
+				return false, len(r.fixed)
 			}
 		}
 		if c > 0 {
@@ -436,7 +513,10 @@ func (r *evalRange) contains(v semantic.Version) bool {
 			}
 		}
 	}
-	return affected
+	if affected && r.bounded && !r.beforeLimits(v) {
+		affected = false
+	}
+	return affected, r.fixedFrom[i]
 }
 
 // beforeLimits reports whether v is below one of the range's limits.
@@ -447,19 +527,6 @@ func (r *evalRange) beforeLimits(v semantic.Version) bool {
 		}
 	}
 	return false
-}
-
-// fixedAbove appends the range's fixed events above v.
-func (r *evalRange) fixedAbove(v semantic.Version, out []evalEvent) []evalEvent {
-	for _, ev := range r.events {
-		if ev.kind != evFixed {
-			continue
-		}
-		if c, err := compareSemantic(ev.v, v); err == nil && c > 0 {
-			out = append(out, ev)
-		}
-	}
-	return out
 }
 
 // NormalizeName returns the form of an OSV package name that Palisade

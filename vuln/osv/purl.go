@@ -135,6 +135,9 @@ func FromPurl(purl string) (Package, string, error) {
 		if p.Namespace == "" {
 			return fail(ErrInvalidPurl, "a maven purl needs the groupId as namespace")
 		}
+		if strings.ContainsAny(p.Namespace+p.Name, ":/") {
+			return fail(ErrInvalidPurl, "a Maven groupId or artifactId cannot contain ':' or '/'")
+		}
 		eco := "Maven"
 		if repo := strings.TrimRight(strings.TrimSpace(q["repository_url"]), "/"); repo != "" && !mavenCentral(repo) {
 			eco += ":" + repo
@@ -366,11 +369,12 @@ func joinPath(ns, name string) string {
 }
 
 // sourceName returns the source package named by an upstream qualifier
-// ("openssl" or "openssl@1.1.1k-r0"), or name when there is none.
+// ("openssl" or "openssl@1.1.1k-r0"), or name when there is none. Debian
+// and Alpine names are lower case, as the purl types write them.
 func sourceName(name, upstream string) string {
 	upstream, _, _ = strings.Cut(upstream, "@")
 	if upstream = strings.TrimSpace(upstream); upstream != "" {
-		return upstream
+		return strings.ToLower(upstream)
 	}
 	return name
 }

@@ -45,6 +45,7 @@ var purlMappings = []struct {
 	{"pkg:maven/groovy/groovy@1.0?repository_url=https://maven.google.com/", "Maven:https://maven.google.com", "groovy:groovy", "1.0", nil},
 	{"pkg:maven/a/b@1.0?repository_url=https://repo.maven.apache.org/maven2", "Maven", "a:b", "1.0", nil},
 	{"pkg:maven/log4j@1.0", "", "", "", ErrInvalidPurl},
+	{"pkg:maven/org/apache/log4j@1.0", "", "", "", ErrInvalidPurl},
 	{"pkg:nuget/Newtonsoft.Json@12.0.1", "NuGet", "Newtonsoft.Json", "12.0.1", nil},
 	{"pkg:gem/nokogiri@1.18.2?platform=java", "RubyGems", "nokogiri", "1.18.2", nil},
 	{"pkg:cargo/memoffset@0.6.1", "crates.io", "memoffset", "0.6.1", nil},

@@ -96,9 +96,36 @@ func describe(c Component) string {
 	return fmt.Sprintf("%q", name)
 }
 
+// maxListed caps a finding's aliases and fixed versions. Real advisories
+// have a handful; the cap keeps a crafted file (one advisory with millions
+// of aliases, affecting thousands of packages) from costing their product.
+const maxListed = 64
+
+// capList returns the distinct, non-blank strings of lists other than
+// skip, in order, stopping at maxListed; it reads no further than it
+// needs, so its cost is bounded by what it returns plus the blanks and
+// repeats before them.
+func capList(skip string, lists ...[]string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, list := range lists {
+		for _, s := range list {
+			if len(out) == maxListed {
+				return out
+			}
+			if s = strings.TrimSpace(s); s != "" && s != skip && !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
 // addFinding adds f, or merges its aliases and fixed versions into the
 // finding already there for the same purl and id: scanners repeat a
-// vulnerability for each target that contains the package.
+// vulnerability for each target that contains the package. Callers pass
+// lists built with capList.
 func (b *builder) addFinding(f Finding) {
 	key := [2]string{f.Purl, f.ID}
 	i, ok := b.findings[key]
@@ -113,6 +140,9 @@ func (b *builder) addFinding(f Finding) {
 	}
 	old, sets := &b.inv.Findings[i], b.merged[i]
 	for _, a := range f.Aliases {
+		if len(old.Aliases) == maxListed {
+			break
+		}
 		if a = strings.TrimSpace(a); a != "" && a != old.ID && !sets.aliases[a] {
 			sets.aliases[a] = true
 			old.Aliases = append(old.Aliases, a)
@@ -121,6 +151,9 @@ func (b *builder) addFinding(f Finding) {
 	// Fixed versions keep the file's order, which is often meaningful
 	// (lowest fix first).
 	for _, v := range f.Fixed {
+		if len(old.Fixed) == maxListed {
+			break
+		}
 		if v = strings.TrimSpace(v); v != "" && !sets.fixed[v] {
 			sets.fixed[v] = true
 			old.Fixed = append(old.Fixed, v)

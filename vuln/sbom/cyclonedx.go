@@ -14,6 +14,13 @@ import (
 )
 
 func readCycloneDXJSON(name string, data []byte) (*Inventory, error) {
+	if err := checkJSONLimits(name, data,
+		limit{[]string{"components", "services"}, MaxComponents, "components and services"},
+		limit{[]string{"vulnerabilities"}, MaxFindings, "vulnerabilities"},
+		limit{[]string{"affects"}, MaxFindings, "affected components of vulnerabilities"},
+	); err != nil {
+		return nil, err
+	}
 	var bom cdx.BOM
 	if err := cdx.NewBOMDecoder(bytes.NewReader(data), cdx.BOMFileFormatJSON).Decode(&bom); err != nil {
 		if errors.Is(err, cdx.ErrInvalidSpecVersion) {
@@ -28,6 +35,13 @@ func readCycloneDXJSON(name string, data []byte) (*Inventory, error) {
 }
 
 func readCycloneDXXML(name string, data []byte) (*Inventory, error) {
+	if err := checkXMLLimits(name, data,
+		limit{[]string{"component", "service"}, MaxComponents, "components and services"},
+		limit{[]string{"vulnerability"}, MaxFindings, "vulnerabilities"},
+		limit{[]string{"target"}, MaxFindings, "affected components of vulnerabilities"},
+	); err != nil {
+		return nil, err
+	}
 	var bom cdx.BOM
 	if err := cdx.NewBOMDecoder(bytes.NewReader(data), cdx.BOMFileFormatXML).Decode(&bom); err != nil {
 		line, col := xmlErrorPos(data, err)
@@ -152,6 +166,8 @@ func cdxFindings(b *builder, v *cdx.Vulnerability, loc string, refs map[string]s
 		for _, r := range *v.References {
 			aliases = append(aliases, r.ID)
 		}
+		// Once per vulnerability, not per affected component.
+		aliases = capList(v.ID, aliases)
 	}
 	severity := SeverityUnknown
 	if v.Ratings != nil {

@@ -46,6 +46,12 @@ type grypeMatch struct {
 // or SPDX) for the whole inventory. relatedVulnerabilities (the CVE behind
 // a GHSA, for instance) become aliases.
 func readGrype(name string, data []byte) (*Inventory, error) {
+	if err := checkJSONLimits(name, data,
+		limit{[]string{"matches"}, MaxFindings, "matches"},
+		limit{[]string{"relatedVulnerabilities", "fix", "versions"}, 4 * MaxFindings, "related vulnerabilities and fixes"},
+	); err != nil {
+		return nil, err
+	}
 	var d grypeDocument
 	if err := json.Unmarshal(data, &d); err != nil {
 		return nil, jsonError(name, data, err, "not Grype JSON output")
@@ -88,9 +94,9 @@ func readGrype(name string, data []byte) (*Inventory, error) {
 		b.addFinding(Finding{
 			Purl:     purl,
 			ID:       v.ID,
-			Aliases:  aliases,
+			Aliases:  capList(v.ID, aliases),
 			Severity: normSeverity(v.Severity),
-			Fixed:    v.Fix.Versions,
+			Fixed:    capList("", v.Fix.Versions),
 			Location: loc,
 		})
 	}

@@ -86,6 +86,13 @@ func (g *osvGroups) UnmarshalJSON(b []byte) error {
 // aliases and severity come from its alias group and whose fixed versions
 // come from the record's ranges for this package.
 func readOSVScanner(name string, data []byte) (*Inventory, error) {
+	if err := checkJSONLimits(name, data,
+		limit{[]string{"packages"}, MaxComponents, "packages"},
+		limit{[]string{"vulnerabilities"}, MaxFindings, "vulnerabilities"},
+		limit{[]string{"affected", "ranges", "events", "groups"}, 4 * MaxFindings, "advisory entries (affected, ranges, events, groups)"},
+	); err != nil {
+		return nil, err
+	}
 	var out struct {
 		Results *[]osvResult `json:"results"`
 	}
@@ -119,10 +126,35 @@ func readOSVScanner(name string, data []byte) (*Inventory, error) {
 				}
 			}
 			purl := b.addWhy(c, why)
-			groupsOf := map[string][]int{} // vulnerability id -> indexes in p.Groups
-			for gi, g := range p.Groups {
+			// groupsOf maps a vulnerability id to the aliases of its groups
+			// (capped once per group, not once per vulnerability) and their
+			// highest severity.
+			type groupInfo struct {
+				aliases  []string
+				severity string
+			}
+			groupsOf := map[string]*groupInfo{}
+			for _, v := range p.Vulnerabilities {
+				groupsOf[v.ID] = nil
+			}
+			for _, g := range p.Groups {
+				aliases := capList("", g.IDs, g.Aliases)
+				severity := normSeverity(g.MaxSeverity)
 				for _, id := range g.IDs {
-					groupsOf[id] = append(groupsOf[id], gi)
+					gi, reported := groupsOf[id]
+					switch {
+					case !reported:
+						continue
+					case gi == nil:
+						// Shared, never changed: capList copies.
+						gi = &groupInfo{aliases: aliases, severity: SeverityUnknown}
+						groupsOf[id] = gi
+					case len(gi.aliases) < maxListed:
+						gi.aliases = capList("", gi.aliases, aliases)
+					}
+					if severityRank(severity) > severityRank(gi.severity) {
+						gi.severity = severity
+					}
 				}
 			}
 			for k, v := range p.Vulnerabilities {
@@ -135,16 +167,16 @@ func readOSVScanner(name string, data []byte) (*Inventory, error) {
 					b.warnf("%s: %s is reported for a package without a purl; skipped", vloc, v.ID)
 					continue
 				}
-				f := Finding{Purl: purl, ID: v.ID, Aliases: v.Aliases, Severity: SeverityUnknown, Location: vloc}
+				f := Finding{Purl: purl, ID: v.ID, Aliases: capList(v.ID, v.Aliases), Severity: SeverityUnknown, Location: vloc}
 				if s, ok := v.DatabaseSpecific.Severity.(string); ok {
 					f.Severity = normSeverity(s)
 				}
-				for _, gi := range groupsOf[v.ID] {
-					g := p.Groups[gi]
-					f.Aliases = append(f.Aliases, g.Aliases...)
-					f.Aliases = append(f.Aliases, g.IDs...)
-					if s := normSeverity(g.MaxSeverity); s != SeverityUnknown {
-						f.Severity = s
+				if g := groupsOf[v.ID]; g != nil {
+					f.Aliases = capList(v.ID, f.Aliases, g.aliases)
+					// The group's max_severity, a CVSS score over all its
+					// records, is more precise than a database's word.
+					if g.severity != SeverityUnknown {
+						f.Severity = g.severity
 					}
 				}
 				f.Fixed = osvFixed(&v, pkg.Ecosystem, pkg.Name)
@@ -179,7 +211,7 @@ func osvFixed(v *osvVuln, ecosystem, name string) []string {
 			}
 		}
 	}
-	return fixed
+	return capList("", fixed)
 }
 
 // samePackageName compares package names the way the ecosystem does: PyPI

@@ -107,13 +107,14 @@ type Finding struct {
 	// ID is the advisory id the file uses (CVE, GHSA, OSV or vendor id).
 	ID string
 	// Aliases are the other ids of the same advisory the file names,
-	// sorted, without ID.
+	// sorted, without ID; at most 64.
 	Aliases []string
 	// Severity is one of the Severity constants ("critical", "high",
 	// "medium", "low", "unknown"), normalized from the file's own scale
 	// (docs/inventories.md).
 	Severity string
-	// Fixed are versions that fix the vulnerability, as the file gives them.
+	// Fixed are versions that fix the vulnerability, as the file gives
+	// them, in the file's order; at most 64.
 	Fixed []string
 	// State and Justification are the CycloneDX analysis.state and
 	// analysis.justification when the BOM carries VEX data ("not_affected",
@@ -136,9 +137,11 @@ func Read(name string, data []byte) (*Inventory, error) {
 // "matches" and "descriptor".
 //
 // On success the Inventory is complete. Otherwise it returns nil and a
-// *palisade.Error: ETOOLARGE past MaxFileSize, EINVALID for an unknown
-// format or malformed content, with Field set to the name and, where known,
-// "name:line:col".
+// *palisade.Error: ETOOLARGE past MaxFileSize, MaxComponents or
+// MaxFindings; EINVALID for content of an unknown format or malformed
+// content, with Field set to name or, where the decoder knows the
+// position, "name:line:col"; EINVALID with Field "format" for a format
+// name not in Formats().
 func ReadFormat(name string, data []byte, format string) (*Inventory, error) {
 	if len(data) > MaxFileSize {
 		return nil, tooLarge(name)

@@ -29,6 +29,14 @@ func readSPDX(name string, data []byte) (*Inventory, error) {
 	default:
 		return nil, invalid(name, nil, "spdxVersion %q is not supported; accepted: SPDX-2.2 and SPDX-2.3 (and SPDX-2.1)", version)
 	}
+	if err := checkJSONLimits(name, data,
+		limit{[]string{"packages"}, MaxComponents, "packages"},
+		// tools-golang decodes every element three times, once into
+		// generic maps: files and relationships cost as much as packages.
+		limit{[]string{"files", "snippets", "relationships", "annotations", "hasExtractedLicensingInfos", "externalRefs", "checksums"}, 4 * MaxComponents, "files, relationships and other elements"},
+	); err != nil {
+		return nil, err
+	}
 	doc, err := spdxjson.Read(bytes.NewReader(data))
 	if err != nil {
 		return nil, jsonError(name, data, err, "not an SPDX 2.x JSON document")

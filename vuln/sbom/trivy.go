@@ -64,6 +64,12 @@ type trivyVuln struct {
 // older than Trivy v0.49 carry no purls; those are built from the result
 // type (and for OS packages from Metadata.OS).
 func readTrivy(name string, data []byte) (*Inventory, error) {
+	if err := checkJSONLimits(name, data,
+		limit{[]string{"Packages"}, MaxComponents, "packages"},
+		limit{[]string{"Vulnerabilities"}, MaxFindings, "vulnerabilities"},
+	); err != nil {
+		return nil, err
+	}
 	var r trivyReport
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, jsonError(name, data, err, "not a Trivy JSON report")
@@ -123,10 +129,9 @@ func readTrivy(name string, data []byte) (*Inventory, error) {
 			b.addFinding(Finding{
 				Purl:     purl,
 				ID:       v.VulnerabilityID,
-				Aliases:  v.VendorIDs,
+				Aliases:  capList(v.VulnerabilityID, v.VendorIDs),
 				Severity: normSeverity(v.Severity),
-				// Trivy joins several fixed versions with ", ".
-				Fixed:    strings.Split(v.FixedVersion, ","),
+				Fixed:    splitFixed(v.FixedVersion),
 				Location: loc,
 			})
 		}
@@ -168,4 +173,16 @@ func trivyVersion(version, release string, epoch int) string {
 		version = strconv.Itoa(epoch) + ":" + version
 	}
 	return version
+}
+
+// splitFixed splits Trivy's FixedVersion, several versions joined with
+// ", ", stopping at maxListed without splitting the rest.
+func splitFixed(s string) []string {
+	var parts []string
+	for s != "" && len(parts) < maxListed {
+		var part string
+		part, s, _ = strings.Cut(s, ",")
+		parts = append(parts, part)
+	}
+	return capList("", parts)
 }

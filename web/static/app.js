@@ -45,10 +45,73 @@
     });
   }
 
+  // A header cell marked data-select-all gets a checkbox that ticks or
+  // clears every row's checkbox. It is made here, not in the page, because
+  // without the script it could do nothing.
+  function addSelectAll(cell) {
+    var table = cell.closest('table');
+    var boxes = table.querySelectorAll('tbody input[type="checkbox"][name="id"]');
+    if (boxes.length === 0) {
+      return;
+    }
+    var all = document.createElement('input');
+    all.type = 'checkbox';
+    all.setAttribute('aria-label', 'Select every finding on this page');
+    cell.appendChild(all);
+    function sync() {
+      var n = 0;
+      for (var i = 0; i < boxes.length; i++) {
+        if (boxes[i].checked) {
+          n++;
+        }
+      }
+      all.checked = n === boxes.length;
+      all.indeterminate = n > 0 && n < boxes.length;
+    }
+    all.addEventListener('change', function () {
+      for (var i = 0; i < boxes.length; i++) {
+        // Rows the table filter hides stay as they are: selecting what
+        // one cannot see would be a surprise.
+        if (!boxes[i].closest('tr').hidden) {
+          boxes[i].checked = all.checked;
+        }
+      }
+      sync();
+    });
+    for (var i = 0; i < boxes.length; i++) {
+      boxes[i].addEventListener('change', sync);
+    }
+    sync();
+  }
+
+  // A state select names, in data-justification, the justification select
+  // beside it. A justification goes only with not_affected, and the server
+  // refuses it with any other state, so the script disables it (and a
+  // disabled field is not sent) while another state is chosen.
+  function linkJustification(state) {
+    var just = document.getElementById(state.getAttribute('data-justification'));
+    if (!just) {
+      return;
+    }
+    function sync() {
+      just.disabled = state.value !== 'not_affected';
+    }
+    state.addEventListener('change', sync);
+    sync();
+  }
+
   function start() {
     var tables = document.querySelectorAll('table[data-filter]');
     for (var i = 0; i < tables.length; i++) {
       addFilter(tables[i], i);
+    }
+    var cells = document.querySelectorAll('th[data-select-all]');
+    for (var j = 0; j < cells.length; j++) {
+      addSelectAll(cells[j]);
+    }
+    var states = document.querySelectorAll('select[data-justification]');
+    for (var k = 0; k < states.length; k++) {
+      linkJustification(states[k]);
     }
   }
 
