@@ -31,6 +31,11 @@ type serveOptions struct {
 	trustProxy bool
 	tlsCert    string
 	tlsKey     string
+
+	syncEcosystems []string
+	syncEvery      time.Duration
+	kevURL         string
+	epssURL        string
 }
 
 func (e *env) serveCmd() *cobra.Command {
@@ -60,6 +65,10 @@ on SIGTERM or Ctrl-C, finishing requests in flight.`,
 	fl.BoolVar(&o.trustProxy, "trust-proxy", false, "take client addresses from X-Forwarded-For (only behind a proxy that sets it)")
 	fl.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate file")
 	fl.StringVar(&o.tlsKey, "tls-key", "", "private key file for --tls-cert")
+	fl.StringSliceVar(&o.syncEcosystems, "sync-ecosystems", nil, "OSV ecosystems to download and import on a schedule (e.g. Go,PyPI,npm); none by default")
+	fl.DurationVar(&o.syncEvery, "sync-every", 6*time.Hour, "how often to sync advisories, KEV and EPSS")
+	fl.StringVar(&o.kevURL, "kev-url", "", "CISA KEV catalog URL to refresh on the sync schedule (e.g. https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json)")
+	fl.StringVar(&o.epssURL, "epss-url", "", "EPSS CSV URL to refresh on the sync schedule (e.g. https://epss.cyentia.com/epss_scores-current.csv.gz)")
 	return cmd
 }
 
@@ -164,7 +173,10 @@ func (e *env) serve(ctx context.Context, o serveOptions) error {
 		e.onReady(ln.Addr().String())
 	}
 
-	runner := jobs.NewRunner(db, jobHolder(), nil, log, app.jobs()...)
+	if o.syncEvery < time.Minute {
+		return usagef("--sync-every %s is too often; use at least 1m", o.syncEvery)
+	}
+	runner := jobs.NewRunner(db, jobHolder(), nil, log, app.jobs(o)...)
 	jobsDone := make(chan struct{})
 	go func() {
 		defer close(jobsDone)
@@ -205,14 +217,33 @@ func jobHolder() string {
 }
 
 // jobs are the background work of the capabilities.
-func (l *local) jobs() []jobs.Job {
-	return []jobs.Job{
+func (l *local) jobs(o serveOptions) []jobs.Job {
+	js := []jobs.Job{
 		{Name: "vuln.expire-acceptances", Every: 15 * time.Minute, Run: func(ctx context.Context) error {
 			_, err := l.vuln.ExpireAcceptances(ctx)
 			return err
 		}},
 		{Name: "vuln.snapshot", Every: 6 * time.Hour, Run: l.vuln.Snapshot},
 	}
+	if len(o.syncEcosystems) > 0 {
+		js = append(js, jobs.Job{Name: "vuln.sync", Every: o.syncEvery, Timeout: 2 * time.Hour, Run: func(ctx context.Context) error {
+			_, err := l.vuln.SyncAdvisories(ctx, o.syncEcosystems, nil)
+			return err
+		}})
+	}
+	if o.kevURL != "" {
+		js = append(js, jobs.Job{Name: "vuln.kev", Every: o.syncEvery, Timeout: 30 * time.Minute, Run: func(ctx context.Context) error {
+			_, err := l.vuln.ImportKEV(ctx, o.kevURL)
+			return err
+		}})
+	}
+	if o.epssURL != "" {
+		js = append(js, jobs.Job{Name: "vuln.epss", Every: o.syncEvery, Timeout: 30 * time.Minute, Run: func(ctx context.Context) error {
+			_, err := l.vuln.ImportEPSS(ctx, o.epssURL)
+			return err
+		}})
+	}
+	return js
 }
 
 // displayAddr turns a wildcard listen address into one a browser can open.

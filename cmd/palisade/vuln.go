@@ -292,7 +292,7 @@ count); --fail-on never always exits 0 on a successful scan.`,
 			default:
 				return usagef("--format %q: use table, json, markdown, sarif, openvex or cyclonedx-vex", format)
 			}
-			threshold := len(vuln.Severities)
+			threshold := -1 // never
 			if failOn != "never" {
 				if threshold = slices.Index(vuln.Severities, failOn); threshold < 0 {
 					return usagef("--fail-on %q: use critical, high, medium, low, unknown or never", failOn)
