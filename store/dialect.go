@@ -97,7 +97,7 @@ func (d *dialect) batchParams() int {
 	if d.engine == "postgres" {
 		return 30000
 	}
-	return 64
+	return 512
 }
 
 // sessionLocker serializes migrations across replicas starting together.

@@ -213,8 +213,9 @@ func (db *DB) Finding(ctx context.Context, id string) (*vuln.Finding, []vuln.Eve
 	return f, events, db.mapErr("read finding history", rows.Err())
 }
 
-// writeFindings upserts findings with one event each, and audits them.
-func (db *DB) writeFindings(ctx context.Context, tx *auditTx, fs []*vuln.Finding, events []vuln.Event, befores []*vuln.Finding) error {
+// writeFindings upserts findings with one event each, and audits them;
+// quiet[i] (when quiet is not nil) writes the row only.
+func (db *DB) writeFindings(ctx context.Context, tx *auditTx, fs []*vuln.Finding, events []vuln.Event, befores []*vuln.Finding, quiet []bool) error {
 	if len(fs) == 0 {
 		return nil
 	}
@@ -232,6 +233,21 @@ func (db *DB) writeFindings(ctx context.Context, tx *auditTx, fs []*vuln.Finding
 	}
 	if err := insertBatch(ctx, tx, "findings", findingColumns, "ON CONFLICT (id) DO UPDATE SET "+strings.Join(sets, ", "), rows); err != nil {
 		return db.mapErr("write findings", err)
+	}
+	if quiet != nil {
+		var lf, lb []*vuln.Finding
+		var le []vuln.Event
+		ids = ids[:0]
+		for i := range fs {
+			if !quiet[i] {
+				lf, le, lb = append(lf, fs[i]), append(le, events[i]), append(lb, befores[i])
+				ids = append(ids, fs[i].ID)
+			}
+		}
+		fs, events, befores = lf, le, lb
+		if len(fs) == 0 {
+			return nil
+		}
 	}
 	// Each finding's next event number.
 	next := map[string]int{}
@@ -296,10 +312,11 @@ func (db *DB) ApplyChanges(ctx context.Context, changes []vuln.Change) error {
 		fs := make([]*vuln.Finding, len(changes))
 		evs := make([]vuln.Event, len(changes))
 		befores := make([]*vuln.Finding, len(changes))
+		quiet := make([]bool, len(changes))
 		for i, c := range changes {
-			fs[i], evs[i], befores[i] = c.Finding, c.Event, c.Before
+			fs[i], evs[i], befores[i], quiet[i] = c.Finding, c.Event, c.Before, c.Quiet
 		}
-		return db.writeFindings(ctx, tx, fs, evs, befores)
+		return db.writeFindings(ctx, tx, fs, evs, befores, quiet)
 	})
 }
 
@@ -343,7 +360,7 @@ func (db *DB) UpdateFindings(ctx context.Context, ids []string, fn func(f *vuln.
 			a := after
 			fs, evs, befores = append(fs, &a), append(evs, *e), append(befores, &before)
 		}
-		return db.writeFindings(ctx, tx, fs, evs, befores)
+		return db.writeFindings(ctx, tx, fs, evs, befores, nil)
 	})
 	return out, err
 }

@@ -139,37 +139,64 @@ func (tx *auditTx) audit(ctx context.Context, recs ...auditlog.Record) error {
 	return nil
 }
 
-// insertBatch inserts rows into table with as few multi-row statements as
-// the parameter limit allows; suffix is appended to each (ON CONFLICT ...).
+// insertBatch inserts rows into table with multi-row statements of as
+// many rows as the dialect's parameter budget allows; suffix is appended to
+// each (ON CONFLICT ...). The statement for a full batch is prepared once
+// and reused, so the engine parses it once per call, not once per batch.
 func insertBatch(ctx context.Context, tx *auditTx, table, columns, suffix string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	width := len(rows[0])
 	per := max(1, tx.batchParams/width)
-	for start := 0; start < len(rows); start += per {
-		chunk := rows[start:min(start+per, len(rows))]
+	query := func(n int) string {
 		var b strings.Builder
 		b.WriteString("INSERT INTO " + table + " (" + columns + ") VALUES ")
-		args := make([]any, 0, len(chunk)*width)
-		for i, r := range chunk {
+		p := 0
+		for i := range n {
 			if i > 0 {
 				b.WriteByte(',')
 			}
 			b.WriteByte('(')
-			for j, v := range r {
+			for j := range width {
 				if j > 0 {
 					b.WriteByte(',')
 				}
-				args = append(args, v)
-				b.WriteString("$" + strconv.Itoa(len(args)))
+				p++
+				b.WriteString("$" + strconv.Itoa(p))
 			}
 			b.WriteByte(')')
 		}
 		if suffix != "" {
 			b.WriteString(" " + suffix)
 		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		return b.String()
+	}
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	args := make([]any, 0, per*width)
+	for start := 0; start < len(rows); start += per {
+		chunk := rows[start:min(start+per, len(rows))]
+		args = args[:0]
+		for _, r := range chunk {
+			args = append(args, r...)
+		}
+		var err error
+		if len(chunk) == per && len(rows) > per {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, query(per)); err != nil {
+					return err
+				}
+			}
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, query(len(chunk)), args...)
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -72,8 +72,8 @@ type Finding struct {
 	KEV      bool     `json:"kev"`
 	// KEVDue is CISA's due date when the advisory is KEV-listed.
 	KEVDue *time.Time `json:"kevDue,omitempty"`
-	EPSS     *float64 `json:"epss,omitempty"`
-	Fixed    []string `json:"fixed"`
+	EPSS   *float64   `json:"epss,omitempty"`
+	Fixed  []string   `json:"fixed"`
 
 	State         string `json:"state"`
 	Justification string `json:"justification,omitempty"`

@@ -186,7 +186,7 @@ func TestScanBadInput(t *testing.T) {
 		"garbage":  "not an sbom",
 		"bad json": `{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"purl":}]}`,
 	} {
-		_, err := w.svc.Scan(w.ctx, []vuln.File{{Name: name+".json", Data: []byte(data)}}, vuln.ScanOptions{Service: "checkout"})
+		_, err := w.svc.Scan(w.ctx, []vuln.File{{Name: name + ".json", Data: []byte(data)}}, vuln.ScanOptions{Service: "checkout"})
 		if err == nil || !strings.Contains(err.Error(), name+".json") {
 			t.Errorf("%s: %v", name, err)
 		}

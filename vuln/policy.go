@@ -95,7 +95,6 @@ func shortHash(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-
 // PolicyFromSection decodes the remediation section of palisade.yaml:
 //
 //	remediation:

@@ -3,6 +3,7 @@ package vuln
 import (
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -13,6 +14,11 @@ type Change struct {
 	// Before is the finding before the change (nil for a create).
 	Before *Finding
 	Event  Event
+	// Quiet marks an update of advisory-derived data only (fixed versions,
+	// EPSS, summary): the row changes, but it makes no history event or
+	// audit entry of its own — the advisory import that caused it is
+	// audited. Severity, KEV and deadline changes are never quiet.
+	Quiet bool
 }
 
 // Change operations.
@@ -70,8 +76,9 @@ func Reconcile(matches []Match, existing []Finding, gone func(f *Finding) string
 			after := *f
 			if refresh(&after, want, p, tier(svc)) {
 				after.UpdatedAt = now
-				out = append(out, Change{Op: OpUpdate, Finding: &after, Before: f, Event: Event{At: now, Action: "updated",
-					FromState: f.State, ToState: f.State, Reason: "advisory data changed"}})
+				loud := after.Severity != f.Severity || after.KEV != f.KEV || !after.DueAt.Equal(f.DueAt)
+				out = append(out, Change{Op: OpUpdate, Finding: &after, Before: f, Quiet: !loud, Event: Event{At: now, Action: "updated",
+					FromState: f.State, ToState: f.State, Reason: updateReason(f, &after)}})
 			}
 		}
 	}
@@ -151,4 +158,26 @@ func eqFloat(a, b *float64) bool {
 		return a == b
 	}
 	return *a == *b
+}
+
+// updateReason says what re-matching changed in a finding.
+func updateReason(before, after *Finding) string {
+	var parts []string
+	if before.Severity != after.Severity {
+		parts = append(parts, "severity "+before.Severity+" → "+after.Severity)
+	}
+	if before.KEV != after.KEV {
+		if after.KEV {
+			parts = append(parts, "listed in CISA KEV")
+		} else {
+			parts = append(parts, "no longer in CISA KEV")
+		}
+	}
+	if !before.DueAt.Equal(after.DueAt) {
+		parts = append(parts, "due "+after.DueAt.Format(time.DateOnly)+" instead of "+before.DueAt.Format(time.DateOnly))
+	}
+	if len(parts) == 0 {
+		return "advisory data changed"
+	}
+	return strings.Join(parts, "; ")
 }

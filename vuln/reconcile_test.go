@@ -9,7 +9,9 @@ var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 
 func adv(id, sev string) *Advisory { return &Advisory{ID: id, Severity: sev, Aliases: []string{}} }
 
-func comp(purl string) Component { return Component{Purl: purl, Ecosystem: "PyPI", Name: "x", Version: "1"} }
+func comp(purl string) Component {
+	return Component{Purl: purl, Ecosystem: "PyPI", Name: "x", Version: "1"}
+}
 
 func tier1(string) int { return 1 }
 

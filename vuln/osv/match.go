@@ -3,10 +3,12 @@ package osv
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/google/osv-scalibr/semantic"
 )
@@ -26,18 +28,20 @@ type Match struct {
 }
 
 // Index answers which advisories affect a package version. It is keyed by
-// base ecosystem and normalized package name (see NormalizeName) and keeps
-// every range pre-parsed and pre-sorted, so that matching a component
-// compares its version against a few parsed versions instead of parsing
-// records. It can be updated record by record while it is being read: all
-// methods are safe for concurrent use.
+// base ecosystem and normalized package name (see NormalizeName), keeps
+// every range pre-parsed and pre-sorted, and, per package, the distinct
+// versions its ranges mention in order ("points"), so that matching a
+// component places its version among the points with one binary search
+// and then evaluates every range with integer comparisons. It can be
+// updated record by record while it is being read: all methods are safe
+// for concurrent use.
 //
 // An Index holds only what matching needs (ids, aliases, parsed ranges and
 // versions lists), not whole records.
 type Index struct {
 	mu      sync.RWMutex
 	records map[string]*indexedRecord
-	byPkg   map[pkgKey][]*entry
+	byPkg   map[pkgKey]*pkgEntries
 	// versions caches parsed event versions by ordering and string; most
 	// are shared by many records ("0", popular releases). Parsed versions
 	// are immutable, so sharing them is safe; entries are never evicted,
@@ -56,12 +60,31 @@ type indexedRecord struct {
 	keys    []pkgKey
 }
 
+// pkgEntries is everything indexed for one package.
+type pkgEntries struct {
+	// ordering is the order all of the package's evaluated ranges use:
+	// its ecosystem's, or SemVer for the SEMVER ranges of an ecosystem
+	// without one (whose ECOSYSTEM ranges are not evaluated).
+	ordering string
+	// entries are sorted by record id, and a record's entries are
+	// together in affected order, so that matching produces sorted
+	// results and merges a record's entries with the previous match only.
+	entries []*entry
+	// points is built on the first match after a change and dropped by
+	// every change. Changes hold Index.mu for writing; builds hold it for
+	// reading and build under build, so a build never races a change, and
+	// the points the events carry are written before the table is
+	// published.
+	build  sync.Mutex
+	points atomic.Pointer[[]semantic.Version]
+}
+
 // entry is one affected[] element of one record, ready to evaluate.
 type entry struct {
 	rec      *indexedRecord
 	affected int
-	suffix   string   // ecosystem suffix, "" when none
-	versions []string // sorted, for binary search
+	suffix   string // ecosystem suffix, "" when none
+	versions versionSet
 	ranges   []evalRange
 	// unordered is set when the entry has ECOSYSTEM ranges that cannot
 	// be evaluated because the ecosystem's version order is unknown.
@@ -77,32 +100,48 @@ const (
 	evLimit
 )
 
+// Points of the special versions: "introduced": "0" is below every
+// version, a "*" limit above.
+const (
+	ptZero     = -1
+	ptInfinity = math.MaxInt32
+)
+
+// evalEvent is one event of a compiled range. Its parsed version lives in
+// the Index's cache, under raw, which is the cache's own copy of the
+// string: the index then holds one pointer per event, which the garbage
+// collector marks on every cycle, instead of a parsed version's several.
 type evalEvent struct {
-	kind eventKind
-	raw  string
-	v    semantic.Version // nil for "introduced": "0"
+	kind    eventKind
+	special bool  // "introduced": "0" or a "*" limit, which have no version
+	pt      int32 // index of the version in the package's points
+	raw     string
 }
 
 type evalRange struct {
-	ordering string      // base ecosystem or semverOrdering
-	events   []evalEvent // without limits, sorted by version
-	limits   []evalEvent // the limit events; a "*" limit has a nil version
-	bounded  bool        // has limit events and none is "*"
-	// fixed lists the fixed events in version order, and fixedFrom[i] is
-	// the index in fixed of the first one at or after events[i]: the
-	// fixes above a version are then a suffix of fixed, found while
-	// evaluating, and shared by every Match instead of being allocated
-	// and sorted each time.
+	events  []evalEvent // without limits, sorted by version
+	limits  []evalEvent // the limit events
+	bounded bool        // has limit events and none is "*"
+	// fixed lists the raw fixed versions in version order, and
+	// fixedFrom[i] is the index in fixed of the first one at or after
+	// events[i]: the fixes above a version are then a suffix of fixed,
+	// found while evaluating, and shared by every Match instead of being
+	// allocated and sorted each time. fixedPt are their points.
 	fixed     []string
-	fixedV    []semantic.Version
+	fixedPt   []int32
+	fixedAt   []int // index in events of each fixed
 	fixedFrom []int // len(events)+1 entries
+	// after[i] is whether a version above events[i] is affected after
+	// the walk through events[0..i]: the state eval reads once it has
+	// found, by binary search, the last event at or below the version.
+	after []bool
 }
 
 // NewIndex returns an empty Index.
 func NewIndex() *Index {
 	return &Index{
 		records:   map[string]*indexedRecord{},
-		byPkg:     map[pkgKey][]*entry{},
+		byPkg:     map[pkgKey]*pkgEntries{},
 		versions:  map[versionKey]semantic.Version{},
 		orderings: map[string]bool{},
 	}
@@ -128,27 +167,40 @@ func (ix *Index) Add(r *Record) error {
 		return nil
 	}
 	rec := &indexedRecord{id: r.ID, aliases: slices.Clone(r.Aliases)}
-	var entries []*entry
+	type keyed struct {
+		key pkgKey
+		e   *entry
+	}
+	var entries []keyed
 	for i := range r.Affected {
 		a := &r.Affected[i]
 		if a.Package.Ecosystem == "" || a.Package.Name == "" {
 			continue
 		}
+		base, _ := splitEcosystem(a.Package.Ecosystem)
 		e, err := ix.compile(rec, i, a)
 		if err != nil {
 			return fmt.Errorf("index %s: affected[%d]: %w", r.ID, i, err)
 		}
-		entries = append(entries, e)
+		entries = append(entries, keyed{pkgKey{base, NormalizeName(base, a.Package.Name)}, e})
 	}
 	ix.remove(r.ID)
 	ix.records[r.ID] = rec
-	for _, e := range entries {
-		base, _ := splitEcosystem(r.Affected[e.affected].Package.Ecosystem)
-		key := pkgKey{base, NormalizeName(base, r.Affected[e.affected].Package.Name)}
-		if !slices.Contains(rec.keys, key) {
-			rec.keys = append(rec.keys, key)
+	for _, k := range entries {
+		if !slices.Contains(rec.keys, k.key) {
+			rec.keys = append(rec.keys, k.key)
 		}
-		ix.byPkg[key] = append(ix.byPkg[key], e)
+		p := ix.byPkg[k.key]
+		if p == nil {
+			p = &pkgEntries{ordering: ix.packageOrdering(k.key.ecosystem)}
+			ix.byPkg[k.key] = p
+		}
+		at, _ := slices.BinarySearchFunc(p.entries, r.ID, func(e *entry, id string) int { return strings.Compare(e.rec.id, id) })
+		for at < len(p.entries) && p.entries[at].rec == rec {
+			at++
+		}
+		p.entries = slices.Insert(p.entries, at, k.e)
+		p.points.Store(nil)
 	}
 	return nil
 }
@@ -168,12 +220,12 @@ func (ix *Index) remove(id string) bool {
 	}
 	delete(ix.records, id)
 	for _, key := range rec.keys {
-		kept := slices.DeleteFunc(ix.byPkg[key], func(e *entry) bool { return e.rec == rec })
-		if len(kept) == 0 {
+		p := ix.byPkg[key]
+		p.entries = slices.DeleteFunc(p.entries, func(e *entry) bool { return e.rec == rec })
+		if len(p.entries) == 0 {
 			delete(ix.byPkg, key)
-		} else {
-			ix.byPkg[key] = kept
 		}
+		p.points.Store(nil)
 	}
 	return true
 }
@@ -187,26 +239,35 @@ func (ix *Index) hasOrdering(base string) bool {
 	return ok
 }
 
-func (ix *Index) parse(ordering, s string) (semantic.Version, error) {
+// packageOrdering is the order of a package's evaluated ranges.
+func (ix *Index) packageOrdering(base string) string {
+	if ix.hasOrdering(base) {
+		return base
+	}
+	return semverOrdering
+}
+
+// parse returns s parsed under ordering, from the cache when it is
+// there, and the cache's copy of s for the caller to keep instead of its
+// own.
+func (ix *Index) parse(ordering, s string) (string, semantic.Version, error) {
 	k := versionKey{ordering, s}
 	if v, ok := ix.versions[k]; ok {
-		return v, nil
+		return s, v, nil
 	}
 	v, err := parseVersion(ordering, s)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
+	k.version = strings.Clone(s) // not a slice of a whole record's JSON
 	ix.versions[k] = v.v
-	return v.v, nil
+	return k.version, v.v, nil
 }
 
 func (ix *Index) compile(rec *indexedRecord, i int, a *Affected) (*entry, error) {
 	base, suffix := splitEcosystem(a.Package.Ecosystem)
 	e := &entry{rec: rec, affected: i, suffix: suffix}
-	if len(a.Versions) > 0 {
-		e.versions = slices.Clone(a.Versions)
-		slices.Sort(e.versions)
-	}
+	e.versions = newVersionSet(a.Versions)
 	for j := range a.Ranges {
 		rg := &a.Ranges[j]
 		var ordering string
@@ -221,7 +282,10 @@ func (ix *Index) compile(rec *indexedRecord, i int, a *Affected) (*entry, error)
 			e.unordered = true
 			continue
 		}
-		er := evalRange{ordering: ordering}
+		var (
+			er     evalRange
+			parsed = map[string]semantic.Version{}
+		)
 		for k := range rg.Events {
 			kind, version := rg.Events[k].kind()
 			ev := evalEvent{raw: version}
@@ -237,12 +301,17 @@ func (ix *Index) compile(rec *indexedRecord, i int, a *Affected) (*entry, error)
 			default:
 				return nil, fmt.Errorf("ranges[%d].events[%d]: an event needs exactly one non-empty field", j, k)
 			}
-			if !specialVersion(kind, version) {
-				v, err := ix.parse(ordering, version)
+			if specialVersion(kind, version) {
+				ev.special, ev.pt = true, ptZero
+				if ev.kind == evLimit {
+					ev.pt = ptInfinity
+				}
+			} else {
+				raw, v, err := ix.parse(ordering, version)
 				if err != nil {
 					return nil, fmt.Errorf("ranges[%d].events[%d]: %w", j, k, err)
 				}
-				ev.v = v
+				ev.raw, parsed[raw] = raw, v
 			}
 			if ev.kind == evLimit {
 				er.limits = append(er.limits, ev)
@@ -250,19 +319,23 @@ func (ix *Index) compile(rec *indexedRecord, i int, a *Affected) (*entry, error)
 				er.events = append(er.events, ev)
 			}
 		}
-		er.bounded = len(er.limits) > 0 && !slices.ContainsFunc(er.limits, func(l evalEvent) bool { return l.v == nil })
-		if err := sortEvents(er.events); err != nil {
+		er.bounded = len(er.limits) > 0 && !slices.ContainsFunc(er.limits, func(l evalEvent) bool { return l.special })
+		if err := sortEvents(er.events, parsed); err != nil {
 			return nil, fmt.Errorf("ranges[%d]: %w", j, err)
 		}
 		er.fixedFrom = make([]int, len(er.events)+1)
+		er.after = make([]bool, len(er.events))
 		for k, ev := range er.events {
 			er.fixedFrom[k] = len(er.fixed)
 			if ev.kind == evFixed {
 				er.fixed = append(er.fixed, ev.raw)
-				er.fixedV = append(er.fixedV, ev.v)
+				er.fixedAt = append(er.fixedAt, k)
 			}
+			// fixed and last_affected end the range for versions above them
+			er.after[k] = ev.kind == evIntroduced
 		}
 		er.fixedFrom[len(er.events)] = len(er.fixed)
+		er.fixedPt = make([]int32, len(er.fixed))
 		e.ranges = append(e.ranges, er)
 	}
 	return e, nil
@@ -272,16 +345,16 @@ func (ix *Index) compile(rec *indexedRecord, i int, a *Affected) (*entry, error)
 // is stable, so events at equal versions keep the order the record wrote
 // them in: {introduced 1.0, fixed 1.0} is the empty range, as its author
 // meant, rather than depending on the sort algorithm.
-func sortEvents(events []evalEvent) error {
+func sortEvents(events []evalEvent, parsed map[string]semantic.Version) error {
 	var err error
 	sort.SliceStable(events, func(i, j int) bool {
-		a, b := events[i].v, events[j].v
 		switch {
-		case a == nil:
-			return b != nil
-		case b == nil:
+		case events[i].special:
+			return !events[j].special
+		case events[j].special:
 			return false
 		}
+		a, b := parsed[events[i].raw], parsed[events[j].raw]
 		c, cerr := compareSemantic(a, b)
 		if cerr != nil && err == nil {
 			err = fmt.Errorf("cannot order %q and %q: %w", events[i].raw, events[j].raw, cerr)
@@ -289,6 +362,82 @@ func sortEvents(events []evalEvent) error {
 		return c < 0
 	})
 	return err
+}
+
+// pointsFor returns the package's points, building them if a change
+// dropped them. The caller holds ix.mu for reading, which keeps the cache
+// of parsed versions unchanged.
+func (p *pkgEntries) pointsFor(cache map[versionKey]semantic.Version) []semantic.Version {
+	if pts := p.points.Load(); pts != nil {
+		return *pts
+	}
+	p.build.Lock()
+	defer p.build.Unlock()
+	if pts := p.points.Load(); pts != nil {
+		return *pts
+	}
+	// The distinct strings first: most events of a package share a few
+	// versions, and the cache gave equal strings one parsed version.
+	byRaw := map[string]semantic.Version{}
+	for _, e := range p.entries {
+		for ri := range e.ranges {
+			r := &e.ranges[ri]
+			for _, evs := range [2][]evalEvent{r.events, r.limits} {
+				for _, ev := range evs {
+					if !ev.special {
+						byRaw[ev.raw] = cache[versionKey{p.ordering, ev.raw}]
+					}
+				}
+			}
+		}
+	}
+	type point struct {
+		raw string
+		v   semantic.Version
+	}
+	sorted := make([]point, 0, len(byRaw))
+	for raw, v := range byRaw {
+		sorted = append(sorted, point{raw, v})
+	}
+	slices.SortFunc(sorted, func(a, b point) int {
+		// Compare errors cannot happen between versions that each
+		// sorted within their ranges; if one did, calling them equal
+		// keeps the order total.
+		c, _ := compareSemantic(a.v, b.v)
+		return cmp.Or(c, strings.Compare(a.raw, b.raw))
+	})
+	// Versions that compare equal ("1.0" and "1.0.0" in PyPI) share a
+	// point.
+	pts := make([]semantic.Version, 0, len(sorted))
+	index := make(map[string]int32, len(sorted))
+	for _, pt := range sorted {
+		if n := len(pts); n == 0 || !equalVersions(pts[n-1], pt.v) {
+			pts = append(pts, pt.v)
+		}
+		index[pt.raw] = int32(len(pts) - 1)
+	}
+	for _, e := range p.entries {
+		for ri := range e.ranges {
+			r := &e.ranges[ri]
+			for _, evs := range [2][]evalEvent{r.events, r.limits} {
+				for k := range evs {
+					if !evs[k].special {
+						evs[k].pt = index[evs[k].raw]
+					}
+				}
+			}
+			for k, at := range r.fixedAt {
+				r.fixedPt[k] = r.events[at].pt
+			}
+		}
+	}
+	p.points.Store(&pts)
+	return pts
+}
+
+func equalVersions(a, b semantic.Version) bool {
+	c, err := compareSemantic(a, b)
+	return err == nil && c == 0
 }
 
 // Match returns every indexed record that affects version of pkg, sorted
@@ -322,12 +471,13 @@ func (ix *Index) MatchChecked(pkg Package, version string) ([]Match, error) {
 	key := pkgKey{base, NormalizeName(base, pkg.Name)}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	entries := ix.byPkg[key]
-	if len(entries) == 0 {
+	p := ix.byPkg[key]
+	if p == nil {
 		return nil, nil
 	}
 	m := matcher{version: version}
-	for _, e := range entries {
+	m.place(p.pointsFor(ix.versions), p.ordering)
+	for _, e := range p.entries {
 		if suffix != "" && e.suffix != "" && suffix != e.suffix {
 			continue
 		}
@@ -339,25 +489,23 @@ func (ix *Index) MatchChecked(pkg Package, version string) ([]Match, error) {
 	if m.err != nil {
 		m.err = fmt.Errorf("%s %q: %w", pkg.Ecosystem, pkg.Name, m.err)
 	}
-	slices.SortFunc(m.out, func(a, b Match) int { return cmp.Compare(a.ID, b.ID) })
 	return m.out, m.err
 }
 
 // matcher is the state of one MatchChecked call.
 type matcher struct {
 	version string
-	// parsed holds the component's version under each order its entries
-	// use; an entry list has at most two (the ecosystem's, SemVer).
-	parsed [2]parsedVersion
-	out    []Match
-	outV   [][]semantic.Version // the parsed Fixed of out[len(out)-1]
-	err    error
-}
-
-type parsedVersion struct {
-	ordering string
-	v        semantic.Version
-	err      error
+	// The component's version among the package's points: pos points
+	// are below it, and exact says whether points[pos] equals it. ok is
+	// false when the version did not parse (perr says why).
+	pos   int32
+	exact bool
+	ok    bool
+	perr  error
+	out   []Match
+	last  *indexedRecord // the record of out[len(out)-1]
+	lastP []int32        // the points of out[len(out)-1].Fixed
+	err   error
 }
 
 func (m *matcher) fail(err error) {
@@ -366,19 +514,42 @@ func (m *matcher) fail(err error) {
 	}
 }
 
-func (m *matcher) component(ordering string) (semantic.Version, error) {
-	for i := range m.parsed {
-		p := &m.parsed[i]
-		if p.ordering == "" {
-			v, err := parseVersion(ordering, m.version)
-			*p = parsedVersion{ordering, v.v, err}
+// place parses the component's version and finds its position among the
+// package's points: the only comparisons by the ecosystem's rules a match
+// needs, O(log points).
+func (m *matcher) place(pts []semantic.Version, ordering string) {
+	v, err := parseVersion(ordering, m.version)
+	if err != nil {
+		m.perr = err
+		return
+	}
+	lo, hi := 0, len(pts)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		c, err := compareSemantic(pts[mid], v.v)
+		if err != nil {
+			m.perr = fmt.Errorf("%w: %v", ErrInvalidVersion, err)
+			return
 		}
-		if p.ordering == ordering {
-			return p.v, p.err
+		if c < 0 {
+			lo = mid + 1
+		} else {
+			hi = mid
 		}
 	}
-	v, err := parseVersion(ordering, m.version)
-	return v.v, err
+	m.pos, m.ok = int32(lo), true
+	m.exact = lo < len(pts) && equalVersions(pts[lo], v.v)
+}
+
+// cmpPoint compares the point of an event with the component's version.
+func (m *matcher) cmpPoint(pt int32) int {
+	switch {
+	case pt < m.pos:
+		return -1
+	case pt == m.pos && m.exact:
+		return 0
+	}
+	return 1
 }
 
 // entry evaluates one affected entry and records its match, if any.
@@ -387,41 +558,73 @@ func (m *matcher) entry(e *entry) {
 		fixed   fixedSet
 		inRange bool
 	)
-	for ri := range e.ranges {
-		r := &e.ranges[ri]
-		cv, err := m.component(r.ordering)
-		if err != nil {
-			m.fail(err)
-			continue
-		}
-		if affected, k := r.eval(cv); affected {
-			inRange = true
-			fixed.add(r, k)
-		}
+	if len(e.ranges) > 0 && !m.ok {
+		m.fail(m.perr)
 	}
-	if !inRange {
-		if _, listed := slices.BinarySearch(e.versions, m.version); !listed || m.version == "" {
-			return
-		}
-		// Matched by the list alone: every known fix above the version
-		// is the best hint there is.
+	if m.ok {
 		for ri := range e.ranges {
 			r := &e.ranges[ri]
-			if cv, err := m.component(r.ordering); err == nil {
-				_, k := r.eval(cv)
+			if affected, k := m.eval(r); affected {
+				inRange = true
 				fixed.add(r, k)
 			}
 		}
 	}
-	// A record's entries for one package are consecutive in the index
-	// (Add appends them together), so a record already matched can only
-	// be the last match.
-	if n := len(m.out); n > 0 && m.out[n-1].ID == e.rec.id {
-		m.out[n-1].Fixed, m.outV[n-1] = mergeSorted(m.out[n-1].Fixed, m.outV[n-1], fixed.raw, fixed.v)
+	if !inRange {
+		if m.version == "" || !e.versions.contains(m.version) {
+			return
+		}
+		// Matched by the list alone: every known fix above the version
+		// is the best hint there is.
+		if m.ok {
+			for ri := range e.ranges {
+				r := &e.ranges[ri]
+				_, k := m.eval(r)
+				fixed.add(r, k)
+			}
+		}
+	}
+	if m.last == e.rec {
+		n := len(m.out) - 1
+		m.out[n].Fixed, m.lastP = mergeSorted(m.out[n].Fixed, m.lastP, fixed.raw, fixed.pts)
 		return
 	}
 	m.out = append(m.out, Match{ID: e.rec.id, Aliases: e.rec.aliases, Affected: e.affected, Fixed: fixed.raw})
-	m.outV = append(m.outV, fixed.v)
+	m.last, m.lastP = e.rec, fixed.pts
+}
+
+// eval evaluates the range with the schema's algorithm: walking the
+// events in version order, the version is affected after an introduced
+// event at or below it, and unaffected after a fixed event at or below it
+// or a last_affected event below it; events above it change nothing.
+// Rather than walking, eval finds by binary search how many events are at
+// or below the version and reads the state after them from after[]; only
+// last_affected events equal to the version, which leave the state as it
+// was, need stepping over. The first event above the version is also
+// where the fixes above it start: eval returns their index in fixed.
+// evalLinear in the tests is the walk itself, and the two are checked
+// against each other on random ranges.
+func (m *matcher) eval(r *evalRange) (affected bool, fixedAbove int) {
+	ev := r.events
+	lo, hi := 0, len(ev)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if m.cmpPoint(ev[mid].pt) <= 0 {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	n := lo // ev[:n] are at or below the version
+	j := n
+	for j > 0 && ev[j-1].kind == evLastAffected && m.cmpPoint(ev[j-1].pt) == 0 {
+		j--
+	}
+	affected = j > 0 && r.after[j-1]
+	if affected && r.bounded && !slices.ContainsFunc(r.limits, func(l evalEvent) bool { return m.cmpPoint(l.pt) > 0 }) {
+		affected = false // not below any limit
+	}
+	return affected, r.fixedFrom[n]
 }
 
 // fixedSet gathers the fixed versions of the ranges that matched one
@@ -429,7 +632,7 @@ func (m *matcher) entry(e *entry) {
 // list and costs nothing; several ranges are merged in version order.
 type fixedSet struct {
 	raw []string
-	v   []semantic.Version
+	pts []int32
 }
 
 func (f *fixedSet) add(r *evalRange, k int) {
@@ -439,94 +642,47 @@ func (f *fixedSet) add(r *evalRange, k int) {
 	}
 	// Capacity is capped so that an append by a caller reallocates
 	// instead of writing into the index.
-	raw, v := r.fixed[k:n:n], r.fixedV[k:n:n]
+	raw, pts := r.fixed[k:n:n], r.fixedPt[k:n:n]
 	if len(f.raw) == 0 {
-		f.raw, f.v = raw, v
+		f.raw, f.pts = raw, pts
 		return
 	}
-	f.raw, f.v = mergeSorted(f.raw, f.v, raw, v)
+	f.raw, f.pts = mergeSorted(f.raw, f.pts, raw, pts)
 }
 
-// mergeSorted merges two lists sorted by version into a new one without
+// mergeSorted merges two lists sorted by point into a new one without
 // duplicate strings.
-func mergeSorted(a []string, av []semantic.Version, b []string, bv []semantic.Version) ([]string, []semantic.Version) {
+func mergeSorted(a []string, ap []int32, b []string, bp []int32) ([]string, []int32) {
 	if len(b) == 0 {
-		return a, av
+		return a, ap
 	}
 	if len(a) == 0 {
-		return b, bv
+		return b, bp
 	}
 	raw := make([]string, 0, len(a)+len(b))
-	v := make([]semantic.Version, 0, len(a)+len(b))
-	push := func(s string, x semantic.Version) {
+	pts := make([]int32, 0, len(a)+len(b))
+	push := func(s string, p int32) {
 		if !slices.Contains(raw, s) {
-			raw, v = append(raw, s), append(v, x)
+			raw, pts = append(raw, s), append(pts, p)
 		}
 	}
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
-		if c, _ := compareSemantic(av[i], bv[j]); c <= 0 {
-			push(a[i], av[i])
+		if ap[i] <= bp[j] {
+			push(a[i], ap[i])
 			i++
 		} else {
-			push(b[j], bv[j])
+			push(b[j], bp[j])
 			j++
 		}
 	}
 	for ; i < len(a); i++ {
-		push(a[i], av[i])
+		push(a[i], ap[i])
 	}
 	for ; j < len(b); j++ {
-		push(b[j], bv[j])
+		push(b[j], bp[j])
 	}
-	return raw, v
-}
-
-// eval evaluates the range with the schema's algorithm: walking the
-// events in version order, the version is affected after an introduced
-// event at or below it, and unaffected after a fixed event at or below it
-// or a last_affected event below it. Events above the version change
-// nothing, so the walk stops at the first of them, which is also where
-// the fixes above the version start: eval returns their index in fixed.
-func (r *evalRange) eval(v semantic.Version) (affected bool, fixedAbove int) {
-	i := 0
-	for ; i < len(r.events); i++ {
-		ev := &r.events[i]
-		c := -1 // "introduced": "0" sorts before every version
-		if ev.v != nil {
-			var err error
-			if c, err = compareSemantic(ev.v, v); err != nil {
-				return false, len(r.fixed)
-			}
-		}
-		if c > 0 {
-			break
-		}
-		switch ev.kind {
-		case evIntroduced:
-			affected = true
-		case evFixed:
-			affected = false
-		case evLastAffected:
-			if c < 0 {
-				affected = false
-			}
-		}
-	}
-	if affected && r.bounded && !r.beforeLimits(v) {
-		affected = false
-	}
-	return affected, r.fixedFrom[i]
-}
-
-// beforeLimits reports whether v is below one of the range's limits.
-func (r *evalRange) beforeLimits(v semantic.Version) bool {
-	for _, l := range r.limits {
-		if c, err := compareSemantic(v, l.v); err == nil && c < 0 {
-			return true
-		}
-	}
-	return false
+	return raw, pts
 }
 
 // NormalizeName returns the form of an OSV package name that Palisade
@@ -591,4 +747,41 @@ func normalizePyPI(name string) string {
 		b.WriteByte('-')
 	}
 	return b.String()
+}
+
+// versionSet is an explicit versions list, packed: one string and its
+// offsets instead of a string header (a pointer to mark) per version.
+type versionSet struct {
+	data string   // the versions, sorted, end to end
+	end  []uint32 // where each version ends in data
+}
+
+func newVersionSet(versions []string) versionSet {
+	if len(versions) == 0 {
+		return versionSet{}
+	}
+	sorted := slices.Clone(versions)
+	slices.Sort(sorted)
+	sorted = slices.Compact(sorted)
+	var b strings.Builder
+	end := make([]uint32, len(sorted))
+	for i, v := range sorted {
+		b.WriteString(v)
+		end[i] = uint32(b.Len())
+	}
+	return versionSet{data: b.String(), end: end}
+}
+
+func (s versionSet) at(i int) string {
+	start := uint32(0)
+	if i > 0 {
+		start = s.end[i-1]
+	}
+	return s.data[start:s.end[i]]
+}
+
+// contains reports whether v is in the set, by binary search.
+func (s versionSet) contains(v string) bool {
+	_, found := sort.Find(len(s.end), func(i int) int { return strings.Compare(v, s.at(i)) })
+	return found
 }

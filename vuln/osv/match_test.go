@@ -3,10 +3,13 @@ package osv
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/google/osv-scalibr/semantic"
 )
 
 // rec parses a record with the given id, aliases and affected list (JSON).
@@ -309,4 +312,90 @@ func TestIndexConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// evalLinear is the schema's IncludedInRanges for one range, transcribed
+// as literally as possible: the reference eval is checked against.
+func evalLinear(r *evalRange, v semantic.Version, cache map[versionKey]semantic.Version) bool {
+	version := func(ev evalEvent) semantic.Version { return cache[versionKey{"Go", ev.raw}] }
+	if len(r.limits) > 0 {
+		before := false
+		for _, l := range r.limits {
+			if l.special {
+				before = true // "*"
+			} else if c, _ := compareSemantic(v, version(l)); c < 0 {
+				before = true
+			}
+		}
+		if !before {
+			return false
+		}
+	}
+	vulnerable := false
+	for _, ev := range r.events { // sorted
+		c := 1 // v against the event: "introduced": "0" is below everything
+		if !ev.special {
+			c, _ = compareSemantic(v, version(ev))
+		}
+		switch {
+		case ev.kind == evIntroduced && c >= 0:
+			vulnerable = true
+		case ev.kind == evFixed && c >= 0:
+			vulnerable = false
+		case ev.kind == evLastAffected && c > 0:
+			vulnerable = false
+		}
+	}
+	return vulnerable
+}
+
+// TestEvalMatchesSchema compares eval with evalLinear on random ranges of
+// small versions (so that ties and equal events are frequent), and checks
+// the fixes eval reports are exactly the fixed events above the version.
+func TestEvalMatchesSchema(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	kinds := []string{"introduced", "fixed", "last_affected", "limit"}
+	for iter := range 10000 {
+		var events []string
+		introduced := false
+		for range 1 + rng.IntN(7) {
+			k := kinds[rng.IntN(len(kinds))]
+			v := fmt.Sprintf("%d.%d.0", rng.IntN(3), rng.IntN(3))
+			if k == "introduced" && rng.IntN(5) == 0 {
+				v = "0"
+			}
+			if k == "limit" && rng.IntN(5) == 0 {
+				v = "*"
+			}
+			introduced = introduced || k == "introduced"
+			events = append(events, fmt.Sprintf(`{%q: %q}`, k, v))
+		}
+		if !introduced {
+			events = append(events, `{"introduced": "1.1.0"}`)
+		}
+		ix := newTestIndex(t, rec(t, "R", ``, affectedOne("Go", "example.com/r", `[{"type": "SEMVER", "events": [`+strings.Join(events, ",")+`]}]`)))
+		p := ix.byPkg[pkgKey{"Go", "example.com/r"}]
+		rg := &p.entries[0].ranges[0]
+		for a := range 4 {
+			for b := range 4 {
+				version := fmt.Sprintf("%d.%d.0", a, b)
+				v, _ := ParseVersion("Go", version)
+				m := matcher{version: version}
+				m.place(p.pointsFor(ix.versions), p.ordering)
+				got, k := m.eval(rg)
+				if want := evalLinear(rg, v.v, ix.versions); got != want {
+					t.Fatalf("iteration %d: events %v at %s: eval %v, schema %v", iter, events, v, got, want)
+				}
+				var above []string
+				for _, ev := range rg.events {
+					if c, _ := compareSemantic(ix.versions[versionKey{"Go", ev.raw}], v.v); ev.kind == evFixed && c > 0 {
+						above = append(above, ev.raw)
+					}
+				}
+				if !slices.Equal(rg.fixed[k:], above) {
+					t.Fatalf("events %v at %s: fixed above %v, want %v", events, v, rg.fixed[k:], above)
+				}
+			}
+		}
+	}
 }

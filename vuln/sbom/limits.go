@@ -1,6 +1,7 @@
 package sbom
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 
@@ -73,6 +74,10 @@ type scanFrame struct {
 // that are the value of that key.
 func countJSONElements(data []byte, keys []string) []int {
 	counts := make([]int, len(keys))
+	rawKeys := make([][]byte, len(keys))
+	for i, k := range keys {
+		rawKeys[i] = []byte(k)
+	}
 	var stack []scanFrame
 	value := func() {
 		if n := len(stack); n > 0 && stack[n-1].array && stack[n-1].counting >= 0 {
@@ -98,7 +103,7 @@ func countJSONElements(data []byte, keys []string) []int {
 			}
 			if n := len(stack); n > 0 && !stack[n-1].array && stack[n-1].expectKey {
 				stack[n-1].expectKey = false
-				stack[n-1].key = matchKey(data[start:min(i, len(data))], escaped, keys)
+				stack[n-1].key = matchKey(data[start:min(i, len(data))], escaped, rawKeys)
 				continue
 			}
 			value()
@@ -131,16 +136,18 @@ func countJSONElements(data []byte, keys []string) []int {
 }
 
 // matchKey returns the index of the key raw (a JSON string's content)
-// names, or -1.
-func matchKey(raw []byte, escaped bool, keys []string) int {
-	s := string(raw)
+// names, or -1. It allocates only for keys with escapes, which are rare,
+// because it runs for every key of the file.
+func matchKey(raw []byte, escaped bool, keys [][]byte) int {
 	if escaped {
-		if err := json.Unmarshal([]byte(`"`+s+`"`), &s); err != nil {
+		var s string
+		if err := json.Unmarshal([]byte(`"`+string(raw)+`"`), &s); err != nil {
 			return -1
 		}
+		raw = []byte(s)
 	}
 	for i, k := range keys {
-		if strings.EqualFold(s, k) {
+		if bytes.EqualFold(raw, k) {
 			return i
 		}
 	}
