@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"sort"
@@ -19,17 +21,19 @@ func (db *DB) UpsertAdvisories(ctx context.Context, recs []vuln.AdvisoryRecord) 
 	var changed []string
 	err := db.writeTx(ctx, func(tx *auditTx) error {
 		changed = changed[:0]
-		current := map[string]string{}
+		type stored struct{ modified, digest string }
+		current := map[string]stored{}
 		ids := make([]any, len(recs))
 		for i, r := range recs {
 			ids[i] = r.ID
 		}
-		if err := queryIn(ctx, tx, `SELECT id, modified FROM advisories WHERE id IN `, nil, ids, func(rows *sql.Rows) error {
-			var id, mod string
-			if err := rows.Scan(&id, &mod); err != nil {
+		if err := queryIn(ctx, tx, `SELECT id, modified, digest FROM advisories WHERE id IN `, nil, ids, func(rows *sql.Rows) error {
+			var id string
+			var st stored
+			if err := rows.Scan(&id, &st.modified, &st.digest); err != nil {
 				return err
 			}
-			current[id] = mod
+			current[id] = st
 			return nil
 		}); err != nil {
 			return db.mapErr("read advisories", err)
@@ -39,7 +43,11 @@ func (db *DB) UpsertAdvisories(ctx context.Context, recs []vuln.AdvisoryRecord) 
 		seen := map[string]bool{}
 		for _, r := range recs {
 			mod := ts(r.Modified)
-			if cur, ok := current[r.ID]; (ok && cur >= mod) || seen[r.ID] {
+			sum := sha256.Sum256(r.Record)
+			digest := hex.EncodeToString(sum[:])
+			// Newer wins; at the same modified time, different content
+			// wins too (feeds that never set modified).
+			if cur, ok := current[r.ID]; (ok && (cur.modified > mod || (cur.modified == mod && cur.digest == digest))) || seen[r.ID] {
 				continue
 			}
 			seen[r.ID] = true
@@ -52,7 +60,7 @@ func (db *DB) UpsertAdvisories(ctx context.Context, recs []vuln.AdvisoryRecord) 
 				cvss = *r.CVSS
 			}
 			rows = append(rows, []any{r.ID, mod, nullTS(r.Published), nullTS(r.Withdrawn), jsonList(r.Aliases), r.Summary, r.Severity,
-				cvss, r.CVSSVector, r.Source, string(r.Record), ts(tx.at)})
+				cvss, r.CVSSVector, r.Source, string(r.Record), digest, ts(tx.at)})
 			for _, p := range r.Packages {
 				pkgs = append(pkgs, []any{r.ID, p.Ecosystem, p.Name})
 			}
@@ -69,7 +77,7 @@ func (db *DB) UpsertAdvisories(ctx context.Context, recs []vuln.AdvisoryRecord) 
 			table, cols string
 			rows        [][]any
 		}{
-			{"advisories", "id, modified, published, withdrawn, aliases, summary, severity, cvss_score, cvss_vector, source, record, imported_at", rows},
+			{"advisories", "id, modified, published, withdrawn, aliases, summary, severity, cvss_score, cvss_vector, source, record, digest, imported_at", rows},
 			{"advisory_packages", "advisory_id, ecosystem, name", dedupe(pkgs)},
 			{"advisory_aliases", "alias, advisory_id", dedupe(aliases)},
 		} {

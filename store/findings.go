@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -213,9 +214,12 @@ func (db *DB) Finding(ctx context.Context, id string) (*vuln.Finding, []vuln.Eve
 	return f, events, db.mapErr("read finding history", rows.Err())
 }
 
-// writeFindings upserts findings with one event each, and audits them;
-// quiet[i] (when quiet is not nil) writes the row only.
-func (db *DB) writeFindings(ctx context.Context, tx *auditTx, fs []*vuln.Finding, events []vuln.Event, befores []*vuln.Finding, quiet []bool) error {
+// writeFindings upserts findings with one event each, and audits them:
+// one audit entry per finding for decisions (summary false), or one entry
+// listing every change for a reconciliation, which can change tens of
+// thousands of findings at once (summary true). quiet[i] (when quiet is not
+// nil) writes the row only.
+func (db *DB) writeFindings(ctx context.Context, tx *auditTx, fs []*vuln.Finding, events []vuln.Event, befores []*vuln.Finding, quiet []bool, summary bool) error {
 	if len(fs) == 0 {
 		return nil
 	}
@@ -263,22 +267,45 @@ func (db *DB) writeFindings(ctx context.Context, tx *auditTx, fs []*vuln.Finding
 		return db.mapErr("number finding events", err)
 	}
 	ev := make([][]any, len(fs))
-	recs := make([]auditlog.Record, len(fs))
+	var recs []auditlog.Record
+	var changes []reconcileAudit
 	actor := tx.actor.String()
 	for i, f := range fs {
 		next[f.ID]++
 		e := events[i]
 		ev[i] = []any{f.ID, next[f.ID], ts(e.At), actor, e.Action, e.FromState, e.ToState, e.Reason}
+		if summary {
+			changes = append(changes, reconcileAudit{ID: f.ID, Action: e.Action, Service: f.Service, Purl: f.Purl, Advisory: f.Advisory,
+				From: e.FromState, To: e.ToState, Reason: e.Reason, DueAt: f.DueAt.UTC().Format(time.RFC3339)})
+			continue
+		}
 		rec := auditlog.Record{Action: "finding." + e.Action, Kind: "finding", Object: f.ID, After: findingAudit(f, e.Reason)}
 		if befores[i] != nil {
 			rec.Before = findingAudit(befores[i], "")
 		}
-		recs[i] = rec
+		recs = append(recs, rec)
 	}
 	if err := insertBatch(ctx, tx, "finding_events", "finding_id, seq, at, actor, action, from_state, to_state, reason", "", ev); err != nil {
 		return db.mapErr("write finding events", err)
 	}
+	if summary {
+		recs = append(recs, auditlog.Record{Action: "finding.reconcile", Kind: "finding", Object: fmt.Sprintf("%d findings", len(changes)),
+			After: map[string]any{"changes": changes}})
+	}
 	return tx.audit(ctx, recs...)
+}
+
+// reconcileAudit is one finding's change in a reconciliation's audit entry.
+type reconcileAudit struct {
+	ID       string `json:"id"`
+	Action   string `json:"action"`
+	Service  string `json:"service"`
+	Purl     string `json:"purl"`
+	Advisory string `json:"advisory"`
+	From     string `json:"from,omitempty"`
+	To       string `json:"to"`
+	Reason   string `json:"reason"`
+	DueAt    string `json:"dueAt"`
 }
 
 // findingAudit is what the audit log keeps of a finding: its decision and
@@ -316,7 +343,7 @@ func (db *DB) ApplyChanges(ctx context.Context, changes []vuln.Change) error {
 		for i, c := range changes {
 			fs[i], evs[i], befores[i], quiet[i] = c.Finding, c.Event, c.Before, c.Quiet
 		}
-		return db.writeFindings(ctx, tx, fs, evs, befores, quiet)
+		return db.writeFindings(ctx, tx, fs, evs, befores, quiet, true)
 	})
 }
 
@@ -360,7 +387,7 @@ func (db *DB) UpdateFindings(ctx context.Context, ids []string, fn func(f *vuln.
 			a := after
 			fs, evs, befores = append(fs, &a), append(evs, *e), append(befores, &before)
 		}
-		return db.writeFindings(ctx, tx, fs, evs, befores, nil)
+		return db.writeFindings(ctx, tx, fs, evs, befores, nil, false)
 	})
 	return out, err
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/palisade-project/palisade/identity"
 	"github.com/palisade-project/palisade/store"
 	"github.com/palisade-project/palisade/store/storetest"
+	"github.com/palisade-project/palisade/vuln"
 )
 
 var editor = palisade.Actor{Kind: "token", Name: "ci", Role: palisade.RoleAdmin, Address: "192.0.2.1"}
@@ -385,6 +386,37 @@ func TestLeases(t *testing.T) {
 		ls, err := db.Leases(c)
 		if err != nil || len(ls) != 1 || ls[0].Holder != "b" || ls[0].Error != "" {
 			t.Fatalf("leases = %+v %v", ls, err)
+		}
+	})
+}
+
+func TestUpsertAdvisoriesKeepsNewerOrChanged(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db := open(t, dsn)
+		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		rec := func(mod time.Time, body string) vuln.AdvisoryRecord {
+			return vuln.AdvisoryRecord{Advisory: vuln.Advisory{ID: "GO-1", Modified: mod, Severity: "high", Aliases: []string{"CVE-1"},
+				Packages: []vuln.Package{{Ecosystem: "Go", Name: "example.com/m"}}}, Record: []byte(body)}
+		}
+		for _, tc := range []struct {
+			name string
+			r    vuln.AdvisoryRecord
+			want int
+		}{
+			{"new", rec(t0, `{"v":1}`), 1},
+			{"same", rec(t0, `{"v":1}`), 0},
+			{"older", rec(t0.Add(-time.Hour), `{"v":0}`), 0},
+			{"same time, new content", rec(t0, `{"v":2}`), 1},
+			{"newer", rec(t0.Add(time.Hour), `{"v":3}`), 1},
+		} {
+			got, err := db.UpsertAdvisories(ctx(), []vuln.AdvisoryRecord{tc.r})
+			if err != nil || len(got) != tc.want {
+				t.Errorf("%s: changed %v, %v; want %d", tc.name, got, err, tc.want)
+			}
+		}
+		a, err := db.Advisory(ctx(), "CVE-1")
+		if err != nil || a.ID != "GO-1" || !a.Modified.Equal(t0.Add(time.Hour)) {
+			t.Fatalf("by alias: %+v %v", a, err)
 		}
 	})
 }

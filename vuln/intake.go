@@ -241,14 +241,18 @@ func newMatcher(recs []AdvisoryRecord) (*matcher, error) {
 	return m, nil
 }
 
-func (m *matcher) match(service string, c Component) []Match {
+// match returns the advisories affecting c. When c's version cannot be
+// ordered in its ecosystem, only explicit versions lists can match, and the
+// error says so (the caller turns it into a warning).
+func (m *matcher) match(service string, c Component) ([]Match, error) {
 	var out []Match
-	for _, x := range m.ix.Match(osv.Package{Ecosystem: c.Ecosystem, Name: c.Name}, c.Version) {
+	found, err := m.ix.MatchChecked(osv.Package{Ecosystem: c.Ecosystem, Name: c.Name}, c.Version)
+	for _, x := range found {
 		if a, ok := m.byID[x.ID]; ok {
-			out = append(out, Match{Service: service, Component: c, Advisory: a, Fixed: x.Fixed})
+			out = append(out, Match{Service: service, Component: c, Advisory: a, Fixed: slices.Clone(x.Fixed)})
 		}
 	}
-	return out
+	return out, err
 }
 
 // rematch re-evaluates every stored inventory against the advisories with
@@ -284,7 +288,11 @@ func (s *Service) rematchChunk(ctx context.Context, ids []string, res *RematchRe
 	res.Components += len(comps)
 	var matches []Match
 	for _, c := range comps {
-		matches = append(matches, m.match(c.Service, c.Component)...)
+		found, err := m.match(c.Service, c.Component)
+		if err != nil {
+			s.log.Debug("re-match: version not comparable", "service", c.Service, "purl", c.Purl, "error", err.Error())
+		}
+		matches = append(matches, found...)
 	}
 	existing, err := s.store.Findings(ctx, FindingFilter{Advisories: ids, Now: s.clock()})
 	if err != nil {
@@ -403,8 +411,17 @@ func (s *Service) Scan(ctx context.Context, files []File, opt ScanOptions) (*Sca
 		return nil, err
 	}
 	var matches []Match
+	var unordered []string
 	for _, c := range comps {
-		matches = append(matches, m.match(opt.Service, c)...)
+		found, err := m.match(opt.Service, c)
+		if err != nil {
+			unordered = append(unordered, c.Purl)
+		}
+		matches = append(matches, found...)
+	}
+	if len(unordered) > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d components have versions Palisade cannot order in their ecosystem; only advisories that list their exact version were checked: %s",
+			len(unordered), strings.Join(firstN(unordered, 20), ", ")))
 	}
 	states := map[string]*Finding{}
 	if opt.Service != "" {

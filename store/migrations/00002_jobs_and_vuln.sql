@@ -24,6 +24,9 @@ CREATE TABLE advisories (
     cvss_vector TEXT NOT NULL DEFAULT '',
     source      TEXT NOT NULL DEFAULT '',
     record      TEXT NOT NULL,
+    -- SHA-256 of record: a changed record whose modified time did not
+    -- move (some feeds leave it unset) still replaces the stored one.
+    digest      TEXT NOT NULL,
     imported_at TEXT NOT NULL
 );
 

@@ -124,6 +124,7 @@ const (
 	SourceURL                        // an http(s) URL of a zip
 )
 
+// String returns the kind's name: "zip", "directory", "file" or "URL".
 func (k SourceKind) String() string {
 	switch k {
 	case SourceZip:
@@ -144,6 +145,7 @@ type Source struct {
 	Location string
 }
 
+// String returns the kind and the location, for messages.
 func (s Source) String() string { return s.Kind.String() + " " + s.Location }
 
 // DetectSource tells what location is: an http or https URL (of a zip), a

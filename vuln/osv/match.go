@@ -46,8 +46,15 @@ type Index struct {
 	// are shared by many records ("0", popular releases). Parsed versions
 	// are immutable, so sharing them is safe; entries are never evicted,
 	// which bounds the cache by the number of distinct event versions.
-	versions  map[versionKey]semantic.Version
+	versions  map[versionKey]cachedVersion
 	orderings map[string]bool // base ecosystem -> has a known order
+}
+
+// cachedVersion is a parsed version and the one copy of its string that
+// every event of the index shares.
+type cachedVersion struct {
+	raw string
+	v   semantic.Version
 }
 
 type pkgKey struct{ ecosystem, name string }
@@ -66,9 +73,10 @@ type pkgEntries struct {
 	// its ecosystem's, or SemVer for the SEMVER ranges of an ecosystem
 	// without one (whose ECOSYSTEM ranges are not evaluated).
 	ordering string
-	// entries are sorted by record id, and a record's entries are
-	// together in affected order, so that matching produces sorted
-	// results and merges a record's entries with the previous match only.
+	// entries are sorted by record id (when points is set; Add appends),
+	// and a record's entries are together in affected order, so that
+	// matching produces sorted results and merges a record's entries with
+	// the previous match only.
 	entries []*entry
 	// points is built on the first match after a change and dropped by
 	// every change. Changes hold Index.mu for writing; builds hold it for
@@ -83,7 +91,7 @@ type pkgEntries struct {
 type entry struct {
 	rec      *indexedRecord
 	affected int
-	suffix   string // ecosystem suffix, "" when none
+	release  string // the ecosystem suffix as releaseKey gives it, "" when none
 	versions versionSet
 	ranges   []evalRange
 	// unordered is set when the entry has ECOSYSTEM ranges that cannot
@@ -142,7 +150,7 @@ func NewIndex() *Index {
 	return &Index{
 		records:   map[string]*indexedRecord{},
 		byPkg:     map[pkgKey]*pkgEntries{},
-		versions:  map[versionKey]semantic.Version{},
+		versions:  map[versionKey]cachedVersion{},
 		orderings: map[string]bool{},
 	}
 }
@@ -195,11 +203,9 @@ func (ix *Index) Add(r *Record) error {
 			p = &pkgEntries{ordering: ix.packageOrdering(k.key.ecosystem)}
 			ix.byPkg[k.key] = p
 		}
-		at, _ := slices.BinarySearchFunc(p.entries, r.ID, func(e *entry, id string) int { return strings.Compare(e.rec.id, id) })
-		for at < len(p.entries) && p.entries[at].rec == rec {
-			at++
-		}
-		p.entries = slices.Insert(p.entries, at, k.e)
+		// Sorting waits for the next match: inserting in order here would
+		// be quadratic for a package with tens of thousands of records.
+		p.entries = append(p.entries, k.e)
 		p.points.Store(nil)
 	}
 	return nil
@@ -251,22 +257,23 @@ func (ix *Index) packageOrdering(base string) string {
 // there, and the cache's copy of s for the caller to keep instead of its
 // own.
 func (ix *Index) parse(ordering, s string) (string, semantic.Version, error) {
-	k := versionKey{ordering, s}
-	if v, ok := ix.versions[k]; ok {
-		return s, v, nil
+	if c, ok := ix.versions[versionKey{ordering, s}]; ok {
+		return c.raw, c.v, nil
 	}
 	v, err := parseVersion(ordering, s)
 	if err != nil {
 		return "", nil, err
 	}
-	k.version = strings.Clone(s) // not a slice of a whole record's JSON
-	ix.versions[k] = v.v
-	return k.version, v.v, nil
+	// A copy, in case s is part of a larger string the index must not
+	// keep alive.
+	raw := strings.Clone(s)
+	ix.versions[versionKey{ordering, raw}] = cachedVersion{raw, v.v}
+	return raw, v.v, nil
 }
 
 func (ix *Index) compile(rec *indexedRecord, i int, a *Affected) (*entry, error) {
 	base, suffix := splitEcosystem(a.Package.Ecosystem)
-	e := &entry{rec: rec, affected: i, suffix: suffix}
+	e := &entry{rec: rec, affected: i, release: releaseKey(base, suffix)}
 	e.versions = newVersionSet(a.Versions)
 	for j := range a.Ranges {
 		rg := &a.Ranges[j]
@@ -284,7 +291,7 @@ func (ix *Index) compile(rec *indexedRecord, i int, a *Affected) (*entry, error)
 		}
 		var (
 			er     evalRange
-			parsed = map[string]semantic.Version{}
+			parsed []semantic.Version // of er.events, for sorting them
 		)
 		for k := range rg.Events {
 			kind, version := rg.Events[k].kind()
@@ -311,11 +318,18 @@ func (ix *Index) compile(rec *indexedRecord, i int, a *Affected) (*entry, error)
 				if err != nil {
 					return nil, fmt.Errorf("ranges[%d].events[%d]: %w", j, k, err)
 				}
-				ev.raw, parsed[raw] = raw, v
+				ev.raw = raw
+				if ev.kind != evLimit {
+					parsed = append(parsed, v)
+				}
 			}
-			if ev.kind == evLimit {
+			switch {
+			case ev.kind == evLimit:
 				er.limits = append(er.limits, ev)
-			} else {
+			case ev.special:
+				er.events = append(er.events, ev)
+				parsed = append(parsed, nil)
+			default:
 				er.events = append(er.events, ev)
 			}
 		}
@@ -345,29 +359,41 @@ func (ix *Index) compile(rec *indexedRecord, i int, a *Affected) (*entry, error)
 // is stable, so events at equal versions keep the order the record wrote
 // them in: {introduced 1.0, fixed 1.0} is the empty range, as its author
 // meant, rather than depending on the sort algorithm.
-func sortEvents(events []evalEvent, parsed map[string]semantic.Version) error {
+func sortEvents(events []evalEvent, parsed []semantic.Version) error {
+	type item struct {
+		ev evalEvent
+		v  semantic.Version
+	}
+	items := make([]item, len(events))
+	for i := range events {
+		items[i] = item{events[i], parsed[i]}
+	}
 	var err error
-	sort.SliceStable(events, func(i, j int) bool {
+	slices.SortStableFunc(items, func(x, y item) int {
 		switch {
-		case events[i].special:
-			return !events[j].special
-		case events[j].special:
-			return false
+		case x.ev.special && y.ev.special:
+			return 0
+		case x.ev.special:
+			return -1
+		case y.ev.special:
+			return 1
 		}
-		a, b := parsed[events[i].raw], parsed[events[j].raw]
-		c, cerr := compareSemantic(a, b)
+		c, cerr := compareSemantic(x.v, y.v)
 		if cerr != nil && err == nil {
-			err = fmt.Errorf("cannot order %q and %q: %w", events[i].raw, events[j].raw, cerr)
+			err = fmt.Errorf("cannot order %q and %q: %w", x.ev.raw, y.ev.raw, cerr)
 		}
-		return c < 0
+		return c
 	})
+	for i := range items {
+		events[i] = items[i].ev
+	}
 	return err
 }
 
 // pointsFor returns the package's points, building them if a change
 // dropped them. The caller holds ix.mu for reading, which keeps the cache
 // of parsed versions unchanged.
-func (p *pkgEntries) pointsFor(cache map[versionKey]semantic.Version) []semantic.Version {
+func (p *pkgEntries) pointsFor(cache map[versionKey]cachedVersion) []semantic.Version {
 	if pts := p.points.Load(); pts != nil {
 		return *pts
 	}
@@ -376,6 +402,8 @@ func (p *pkgEntries) pointsFor(cache map[versionKey]semantic.Version) []semantic
 	if pts := p.points.Load(); pts != nil {
 		return *pts
 	}
+	// Stable, so that each record's entries stay in affected order.
+	slices.SortStableFunc(p.entries, func(a, b *entry) int { return strings.Compare(a.rec.id, b.rec.id) })
 	// The distinct strings first: most events of a package share a few
 	// versions, and the cache gave equal strings one parsed version.
 	byRaw := map[string]semantic.Version{}
@@ -385,7 +413,7 @@ func (p *pkgEntries) pointsFor(cache map[versionKey]semantic.Version) []semantic
 			for _, evs := range [2][]evalEvent{r.events, r.limits} {
 				for _, ev := range evs {
 					if !ev.special {
-						byRaw[ev.raw] = cache[versionKey{p.ordering, ev.raw}]
+						byRaw[ev.raw] = cache[versionKey{p.ordering, ev.raw}].v
 					}
 				}
 			}
@@ -456,7 +484,10 @@ func (ix *Index) Match(pkg Package, version string) []Match {
 // The package matches entries of its base ecosystem and normalized name;
 // ecosystem suffixes must be equal only when both sides have one, so
 // Debian:11 matches entries for Debian:11 and Debian, and Debian matches
-// every Debian release (osv-scanner's rule).
+// every Debian release (osv-scanner's rule). Ubuntu suffixes are compared
+// by release number (Ubuntu:22.04, Ubuntu:22.04:LTS and
+// Ubuntu:Pro:22.04:LTS are one release), and Alpine's with or without the
+// "v"; see releaseKey.
 //
 // The error is non-nil when some ranges could not be evaluated because
 // version is empty or does not parse for the ecosystem (wrapping
@@ -468,6 +499,7 @@ func (ix *Index) Match(pkg Package, version string) []Match {
 // and must not be modified.
 func (ix *Index) MatchChecked(pkg Package, version string) ([]Match, error) {
 	base, suffix := splitEcosystem(pkg.Ecosystem)
+	release := releaseKey(base, suffix)
 	key := pkgKey{base, NormalizeName(base, pkg.Name)}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
@@ -478,7 +510,7 @@ func (ix *Index) MatchChecked(pkg Package, version string) ([]Match, error) {
 	m := matcher{version: version}
 	m.place(p.pointsFor(ix.versions), p.ordering)
 	for _, e := range p.entries {
-		if suffix != "" && e.suffix != "" && suffix != e.suffix {
+		if release != "" && e.release != "" && release != e.release {
 			continue
 		}
 		if e.unordered {
@@ -747,6 +779,22 @@ func normalizePyPI(name string) string {
 		b.WriteByte('-')
 	}
 	return b.String()
+}
+
+// releaseKey returns the form of an ecosystem suffix that Palisade
+// compares. Ubuntu's ":LTS" marker follows from the release and its
+// "Pro:" stream (fixes published through Ubuntu Pro, ESM) concerns the
+// same installed packages, so both are dropped: a purl's distro qualifier
+// carries neither, and a component of 18.04 whose fix exists only in Pro
+// is still affected. Alpine's "v3.16" and "3.16" are one release.
+func releaseKey(base, suffix string) string {
+	switch base {
+	case "Ubuntu":
+		return strings.TrimSuffix(strings.TrimPrefix(suffix, "Pro:"), ":LTS")
+	case "Alpine":
+		return strings.TrimPrefix(suffix, "v")
+	}
+	return suffix
 }
 
 // versionSet is an explicit versions list, packed: one string and its

@@ -166,6 +166,7 @@ func TestMatchEcosystems(t *testing.T) {
 		rec(t, "PYSEC-1", ``, affectedOne("PyPI", "jw.util", `[{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.3"}]}]`)),
 		rec(t, "GO-1", ``, affectedOne("Go", "github.com/Masterminds/goutils", `[{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.1.1"}]}]`)),
 		rec(t, "NUGET-1", ``, affectedOne("NuGet", "Newtonsoft.Json", `[{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "13.0.1"}]}]`)),
+		rec(t, "APK", ``, affectedOne("Alpine:v3.17", "zlib", `[{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.2.12-r2"}]}]`)),
 		rec(t, "MAVEN-G", ``, affectedOne("Maven:https://maven.google.com", "a:b", `[{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]`)),
 		// One record, several entries for one package (Go does this per
 		// set of affected symbols): one match, the first entry, all fixes.
@@ -184,7 +185,13 @@ func TestMatchEcosystems(t *testing.T) {
 		{Package{"Debian", "openssl"}, "0.9-1", "DEB-ANY[1.0.0-1] DSA-1[1.1.1n-0+deb11u4,3.0.9-1]"},
 		{Package{"Debian:11", "openssl"}, "0.9-1", "DEB-ANY[1.0.0-1] DSA-1[1.1.1n-0+deb11u4]"},
 		{Package{"Ubuntu:22.04:LTS", "openssl"}, "3.0.2-0ubuntu1.9", "UBU-1[3.0.2-0ubuntu1.10]"},
-		{Package{"Ubuntu:18.04:LTS", "openssl"}, "1.1.1-1ubuntu2.1~18.04.22", ""},
+		{Package{"Ubuntu:22.04", "openssl"}, "3.0.2-0ubuntu1.9", "UBU-1[3.0.2-0ubuntu1.10]"},
+		// The Pro (ESM) stream is the same release: its fix applies.
+		{Package{"Ubuntu:18.04:LTS", "openssl"}, "1.1.1-1ubuntu2.1~18.04.22", "UBU-1[1.1.1-1ubuntu2.1~18.04.23+esm1]"},
+		{Package{"Ubuntu:20.04:LTS", "openssl"}, "1.1.1f-1ubuntu2", ""},
+		{Package{"Alpine:v3.17", "zlib"}, "1.2.10-r0", "APK[1.2.12-r2]"},
+		{Package{"Alpine:3.17", "zlib"}, "1.2.10-r0", "APK[1.2.12-r2]"},
+		{Package{"Alpine:v3.18", "zlib"}, "1.2.10-r0", ""},
 		{Package{"PyPI", "JW_Util"}, "1.2", "PYSEC-1[1.3]"},
 		{Package{"Go", "github.com/masterminds/goutils"}, "1.1.0", "GO-1[1.1.1]"},
 		{Package{"Go", "github.com/Masterminds/goutils"}, "1.1.1", ""},
@@ -316,8 +323,8 @@ func TestIndexConcurrent(t *testing.T) {
 
 // evalLinear is the schema's IncludedInRanges for one range, transcribed
 // as literally as possible: the reference eval is checked against.
-func evalLinear(r *evalRange, v semantic.Version, cache map[versionKey]semantic.Version) bool {
-	version := func(ev evalEvent) semantic.Version { return cache[versionKey{"Go", ev.raw}] }
+func evalLinear(r *evalRange, v semantic.Version, cache map[versionKey]cachedVersion) bool {
+	version := func(ev evalEvent) semantic.Version { return cache[versionKey{"Go", ev.raw}].v }
 	if len(r.limits) > 0 {
 		before := false
 		for _, l := range r.limits {
@@ -388,7 +395,7 @@ func TestEvalMatchesSchema(t *testing.T) {
 				}
 				var above []string
 				for _, ev := range rg.events {
-					if c, _ := compareSemantic(ix.versions[versionKey{"Go", ev.raw}], v.v); ev.kind == evFixed && c > 0 {
+					if c, _ := compareSemantic(ix.versions[versionKey{"Go", ev.raw}].v, v.v); ev.kind == evFixed && c > 0 {
 						above = append(above, ev.raw)
 					}
 				}
@@ -396,6 +403,38 @@ func TestEvalMatchesSchema(t *testing.T) {
 					t.Fatalf("events %v at %s: fixed above %v, want %v", events, v, rg.fixed[k:], above)
 				}
 			}
+		}
+	}
+}
+
+// TestDocTable checks the table of range semantics in docs/osv-matching.md.
+func TestDocTable(t *testing.T) {
+	versions := []string{"0.9", "1.0", "1.0.1", "1.0.2", "2.0", "3.1", "3.2.5"}
+	const git = `{"type": "GIT", "repo": "https://example.com/r", "events": [{"introduced": "0"}]}`
+	rows := []struct {
+		affected string
+		want     string // x per version in the order above
+	}{
+		{affectedOne("PyPI", "p", `[{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.0.2"}]}]`), "xxx...."},
+		{affectedOne("PyPI", "p", `[{"type": "ECOSYSTEM", "events": [{"introduced": "1.0.0"}, {"fixed": "1.0.2"}, {"introduced": "3.0.0"}, {"fixed": "3.2.5"}]}]`), ".xx..x."},
+		{affectedOne("PyPI", "p", `[{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"last_affected": "1.0.1"}]}]`), "xxx...."},
+		{affectedOne("PyPI", "p", `[{"type": "ECOSYSTEM", "events": [{"introduced": "1.0.0"}, {"limit": "2.0.0"}]}]`), ".xxx..."},
+		{affectedOne("PyPI", "p", `[{"type": "ECOSYSTEM", "events": [{"introduced": "1.0.0"}, {"fixed": "1.0.0"}]}]`), "......."},
+		{`[{"package": {"ecosystem": "PyPI", "name": "p"}, "ranges": [` + git + `], "versions": ["1.0"]}]`, ".x....."},
+		{affectedOne("PyPI", "p", `[`+git+`]`), "......."},
+	}
+	for _, row := range rows {
+		ix := newTestIndex(t, rec(t, "R", ``, row.affected))
+		got := ""
+		for _, v := range versions {
+			if len(ix.Match(Package{"PyPI", "p"}, v)) > 0 {
+				got += "x"
+			} else {
+				got += "."
+			}
+		}
+		if got != row.want {
+			t.Errorf("%s: %s, want %s", row.affected, got, row.want)
 		}
 	}
 }

@@ -38,6 +38,7 @@ type PurlError struct {
 	Err error
 }
 
+// Error returns the purl (shortened) and the reason.
 func (e *PurlError) Error() string {
 	return fmt.Sprintf("purl %q: %s", short(e.Purl), e.Reason)
 }

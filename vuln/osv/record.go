@@ -145,6 +145,8 @@ type RecordError struct {
 	underlying error
 }
 
+// Error returns "<id>: <path> (line L:C) <reason>", leaving out what is
+// unknown.
 func (e *RecordError) Error() string {
 	if e.ID == "" {
 		return e.reason()
