@@ -100,6 +100,11 @@ func (d *dialect) batchParams() int {
 	return 512
 }
 
+// batchedUpdates: updating many rows from a VALUES list in one statement
+// pays on PostgreSQL (a round trip per statement) and is not needed on
+// SQLite, where a prepared single-row UPDATE is cheapest. The flag is set
+// on each write transaction (auditTx.batchedUpdates) from the engine.
+
 // sessionLocker serializes migrations across replicas starting together.
 // SQLite has one process per file, so it needs none.
 func (d *dialect) sessionLocker() (lock.SessionLocker, error) {

@@ -235,8 +235,24 @@ func (db *DB) writeFindings(ctx context.Context, tx *auditTx, fs []*vuln.Finding
 		rows[i] = findingRow(f)
 		ids[i] = f.ID
 	}
-	if err := insertBatch(ctx, tx, "findings", findingColumns, "ON CONFLICT (id) DO UPDATE SET "+strings.Join(sets, ", "), rows); err != nil {
+	// New findings are inserted in batches; changed ones are updated by a
+	// prepared statement per kind of change that writes only what that
+	// kind changes: cheaper than an upsert of every column when a
+	// re-match touches tens of thousands of findings.
+	var inserts [][]any
+	var narrow []*vuln.Finding
+	for i, f := range fs {
+		if befores[i] == nil || quiet == nil {
+			inserts = append(inserts, rows[i])
+		} else {
+			narrow = append(narrow, f)
+		}
+	}
+	if err := insertBatch(ctx, tx, "findings", findingColumns, "ON CONFLICT (id) DO UPDATE SET "+strings.Join(sets, ", "), inserts); err != nil {
 		return db.mapErr("write findings", err)
+	}
+	if err := updateFindings(ctx, tx, narrow); err != nil {
+		return db.mapErr("update findings", err)
 	}
 	if quiet != nil {
 		var lf, lb []*vuln.Finding
@@ -306,6 +322,84 @@ type reconcileAudit struct {
 	To       string `json:"to"`
 	Reason   string `json:"reason"`
 	DueAt    string `json:"dueAt"`
+}
+
+// findingUpdate lists the columns reconciliation changes in existing
+// findings, with their SQL types (PostgreSQL needs them in a VALUES list).
+var findingUpdate = []struct{ col, typ string }{
+	{"id", "TEXT"}, {"version", "TEXT"}, {"aliases", "TEXT"}, {"summary", "TEXT"}, {"severity", "TEXT"},
+	{"cvss_score", "DOUBLE PRECISION"}, {"kev", "BOOLEAN"}, {"kev_due", "TEXT"}, {"epss", "DOUBLE PRECISION"}, {"fixed", "TEXT"},
+	{"state", "TEXT"}, {"resolution", "TEXT"}, {"published", "TEXT"}, {"resolved_at", "TEXT"}, {"due_at", "TEXT"}, {"updated_at", "TEXT"},
+}
+
+func findingUpdateRow(f *vuln.Finding) []any {
+	var cvss, epss any
+	if f.CVSS != nil {
+		cvss = *f.CVSS
+	}
+	if f.EPSS != nil {
+		epss = *f.EPSS
+	}
+	return []any{f.ID, f.Version, jsonList(f.Aliases), f.Summary, f.Severity, cvss, f.KEV, nullTS(f.KEVDue), epss,
+		jsonList(f.Fixed), f.State, f.Resolution, nullTS(f.Published), nullTS(f.ResolvedAt), ts(f.DueAt), ts(f.UpdatedAt)}
+}
+
+// updateFindings writes the columns reconciliation changes of existing
+// findings. On PostgreSQL, where each statement is a round trip, it updates
+// from a VALUES list in batches; SQLite runs in process and is fastest
+// with one prepared single-row statement (see dialect.batchedUpdates).
+func updateFindings(ctx context.Context, tx *auditTx, fs []*vuln.Finding) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	var sets []string
+	for _, c := range findingUpdate[1:] {
+		sets = append(sets, c.col+" = v."+c.col)
+	}
+	if tx.batchedUpdates {
+		// One statement for all rows: the columns travel as arrays and
+		// are joined back with unnest, so PostgreSQL plans one join
+		// instead of a join per batch.
+		cols := make([][]any, len(findingUpdate))
+		for _, f := range fs {
+			for k, v := range findingUpdateRow(f) {
+				if ns, ok := v.(sql.NullString); ok {
+					if ns.Valid {
+						v = ns.String
+					} else {
+						v = nil
+					}
+				}
+				cols[k] = append(cols[k], v)
+			}
+		}
+		args := make([]any, len(cols))
+		var un, names []string
+		for k, c := range findingUpdate {
+			args[k] = pgArray(c.typ, cols[k])
+			un = append(un, fmt.Sprintf("CAST($%d AS %s[])", k+1, c.typ))
+			names = append(names, c.col)
+		}
+		q := "UPDATE findings SET " + strings.Join(sets, ", ") + " FROM unnest(" + strings.Join(un, ", ") + ") AS v(" + strings.Join(names, ", ") +
+			") WHERE findings.id = v.id"
+		_, err := tx.ExecContext(ctx, q, args...)
+		return err
+	}
+	var assign []string
+	for i, c := range findingUpdate[1:] {
+		assign = append(assign, fmt.Sprintf("%s = $%d", c.col, i+2))
+	}
+	stmt, err := tx.PrepareContext(ctx, "UPDATE findings SET "+strings.Join(assign, ", ")+" WHERE id = $1")
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, f := range fs {
+		if _, err := stmt.ExecContext(ctx, findingUpdateRow(f)...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // findingAudit is what the audit log keeps of a finding: its decision and
@@ -398,4 +492,32 @@ func dedupeStrings(in []string) map[string]bool {
 		m[s] = true
 	}
 	return m
+}
+
+// pgArray converts a column of values into a typed slice pgx encodes as a
+// PostgreSQL array, NULLs included.
+func pgArray(typ string, vals []any) any {
+	switch typ {
+	case "DOUBLE PRECISION":
+		out := make([]*float64, len(vals))
+		for i, v := range vals {
+			if f, ok := v.(float64); ok {
+				out[i] = &f
+			}
+		}
+		return out
+	case "BOOLEAN":
+		out := make([]bool, len(vals))
+		for i, v := range vals {
+			out[i], _ = v.(bool)
+		}
+		return out
+	}
+	out := make([]*string, len(vals))
+	for i, v := range vals {
+		if s, ok := v.(string); ok {
+			out[i] = &s
+		}
+	}
+	return out
 }

@@ -86,6 +86,9 @@ type auditTx struct {
 	// batchParams is how many parameters one multi-row statement takes
 	// (see dialect.batchParams).
 	batchParams int
+	// batchedUpdates says whether many-row updates go in one statement
+	// (see dialect.batchedUpdates).
+	batchedUpdates bool
 }
 
 // writeTx runs fn in a write transaction with the audit chain's head locked,
@@ -97,7 +100,7 @@ func (db *DB) writeTx(ctx context.Context, fn func(tx *auditTx) error) error {
 		return palisade.Errorf(palisade.EINTERNAL, "change without an actor")
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		atx := &auditTx{Tx: tx, actor: actor, at: db.now().UTC(), batchParams: db.dialect.batchParams()}
+		atx := &auditTx{Tx: tx, actor: actor, at: db.now().UTC(), batchParams: db.dialect.batchParams(), batchedUpdates: db.dialect.engine == "postgres"}
 		// Writing the head row first takes its lock on PostgreSQL for
 		// the rest of the transaction.
 		err := tx.QueryRowContext(ctx, `UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash`).Scan(&atx.head.Seq, &atx.head.Hash)

@@ -269,12 +269,26 @@ func (s *Service) rematch(ctx context.Context, ids []string) (*RematchResult, er
 }
 
 func (s *Service) rematchChunk(ctx context.Context, ids []string, res *RematchResult) error {
+	// The findings in scope load while the components are read and
+	// matched: the database works on one core, the matcher on another.
+	type loaded struct {
+		fs  []Finding
+		err error
+	}
+	existingc := make(chan loaded, 1)
+	go func() {
+		fs, err := s.store.Findings(ctx, FindingFilter{Advisories: ids, Now: s.clock()})
+		existingc <- loaded{fs, err}
+	}()
+	existing := func() ([]Finding, error) { l := <-existingc; return l.fs, l.err }
 	recs, err := s.store.AdvisoryRecordsByID(ctx, ids)
 	if err != nil {
+		existing()
 		return err
 	}
 	m, err := newMatcher(recs)
 	if err != nil {
+		existing()
 		return err
 	}
 	var pkgs []Package
@@ -283,6 +297,7 @@ func (s *Service) rematchChunk(ctx context.Context, ids []string, res *RematchRe
 	}
 	comps, err := s.store.ComponentsOf(ctx, pkgs)
 	if err != nil {
+		existing()
 		return err
 	}
 	res.Components += len(comps)
@@ -294,7 +309,7 @@ func (s *Service) rematchChunk(ctx context.Context, ids []string, res *RematchRe
 		}
 		matches = append(matches, found...)
 	}
-	existing, err := s.store.Findings(ctx, FindingFilter{Advisories: ids, Now: s.clock()})
+	current, err := existing()
 	if err != nil {
 		return err
 	}
@@ -312,7 +327,7 @@ func (s *Service) rematchChunk(ctx context.Context, ids []string, res *RematchRe
 		}
 		return ResolutionNoLongerMatches
 	}
-	changes := Reconcile(matches, existing, gone, s.clock(), p, func(svc string) int { return tiers[svc] })
+	changes := Reconcile(matches, current, gone, s.clock(), p, func(svc string) int { return tiers[svc] })
 	res.count(changes)
 	return s.store.ApplyChanges(ctx, changes)
 }
