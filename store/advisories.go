@@ -263,6 +263,25 @@ func (db *DB) AdvisoryRecords(ctx context.Context, pkgs []vuln.Package) ([]vuln.
 	return db.AdvisoryRecordsByID(ctx, ids)
 }
 
+// AdvisoryPackages implements vuln.Store.
+func (db *DB) AdvisoryPackages(ctx context.Context, ids []string) (map[string][]vuln.Package, error) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	out := map[string][]vuln.Package{}
+	err := queryIn(ctx, db.db, `SELECT advisory_id, ecosystem, name FROM advisory_packages WHERE advisory_id IN `, nil, args, func(rows *sql.Rows) error {
+		var id string
+		var p vuln.Package
+		if err := rows.Scan(&id, &p.Ecosystem, &p.Name); err != nil {
+			return err
+		}
+		out[id] = append(out[id], p)
+		return nil
+	})
+	return out, db.mapErr("read advisory packages", err)
+}
+
 // AdvisoryRecordsByID implements vuln.Store.
 func (db *DB) AdvisoryRecordsByID(ctx context.Context, ids []string) ([]vuln.AdvisoryRecord, error) {
 	sort.Strings(ids)

@@ -162,9 +162,12 @@ func (s *Service) SyncAdvisories(ctx context.Context, ecosystems []string, progr
 // record's database_specific.severity, else unknown; packages keyed by
 // base ecosystem and OSV-normalized name.
 func ToAdvisory(r *osv.Record, source string) (AdvisoryRecord, error) {
-	raw, err := json.Marshal(r)
-	if err != nil {
-		return AdvisoryRecord{}, err
+	raw := []byte(r.Raw)
+	if raw == nil {
+		var err error
+		if raw, err = json.Marshal(r); err != nil {
+			return AdvisoryRecord{}, err
+		}
 	}
 	var vectors []string
 	for _, sv := range r.Severity {
@@ -281,21 +284,41 @@ func (s *Service) rematchChunk(ctx context.Context, ids []string, res *RematchRe
 		existingc <- loaded{fs, err}
 	}()
 	existing := func() ([]Finding, error) { l := <-existingc; return l.fs, l.err }
-	recs, err := s.store.AdvisoryRecordsByID(ctx, ids)
-	if err != nil {
-		existing()
-		return err
-	}
-	m, err := newMatcher(recs)
+	byID, err := s.store.AdvisoryPackages(ctx, ids)
 	if err != nil {
 		existing()
 		return err
 	}
 	var pkgs []Package
-	for _, r := range recs {
-		pkgs = append(pkgs, r.Packages...)
+	for _, ps := range byID {
+		pkgs = append(pkgs, ps...)
 	}
 	comps, err := s.store.ComponentsOf(ctx, pkgs)
+	if err != nil {
+		existing()
+		return err
+	}
+	// Only records naming a package some inventory holds can match; only
+	// those are loaded, parsed and indexed.
+	held := map[Package]bool{}
+	for _, c := range comps {
+		held[c.Package()] = true
+	}
+	var relevant []string
+	for id, ps := range byID {
+		for _, p := range ps {
+			if held[p] {
+				relevant = append(relevant, id)
+				break
+			}
+		}
+	}
+	recs, err := s.store.AdvisoryRecordsByID(ctx, relevant)
+	if err != nil {
+		existing()
+		return err
+	}
+	m, err := newMatcher(recs)
 	if err != nil {
 		existing()
 		return err
@@ -312,6 +335,26 @@ func (s *Service) rematchChunk(ctx context.Context, ids []string, res *RematchRe
 	current, err := existing()
 	if err != nil {
 		return err
+	}
+	// Findings of advisories no inventory still holds need their
+	// advisory only to say why they resolve (withdrawn or not).
+	var missing []string
+	seenMissing := map[string]bool{}
+	for _, f := range current {
+		if _, ok := m.byID[f.Advisory]; !ok && !seenMissing[f.Advisory] {
+			seenMissing[f.Advisory] = true
+			missing = append(missing, f.Advisory)
+		}
+	}
+	if len(missing) > 0 {
+		more, err := s.store.AdvisoryRecordsByID(ctx, missing)
+		if err != nil {
+			return err
+		}
+		for i := range more {
+			a := more[i].Advisory
+			m.byID[a.ID] = &a
+		}
 	}
 	p, err := s.store.Policy(ctx)
 	if err != nil {

@@ -61,6 +61,8 @@ type Store interface {
 	// AdvisoryRecords returns the stored records that name any of pkgs,
 	// withdrawn ones included, with KEV and EPSS filled in.
 	AdvisoryRecords(ctx context.Context, pkgs []Package) ([]AdvisoryRecord, error)
+	// AdvisoryPackages returns the packages each of the advisories names.
+	AdvisoryPackages(ctx context.Context, ids []string) (map[string][]Package, error)
 	// AdvisoryRecordsByID returns the stored records with these ids.
 	AdvisoryRecordsByID(ctx context.Context, ids []string) ([]AdvisoryRecord, error)
 	// Advisory returns one advisory by id or alias, or ENOTFOUND.

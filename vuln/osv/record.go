@@ -48,6 +48,9 @@ type Record struct {
 	References       []Reference     `json:"references,omitempty"`
 	Credits          []Credit        `json:"credits,omitempty"`
 	DatabaseSpecific json.RawMessage `json:"database_specific,omitempty"`
+	// Raw is the JSON the record was parsed from (ParseRecord sets it), so
+	// that storing a record keeps it byte for byte without re-encoding.
+	Raw json.RawMessage `json:"-"`
 }
 
 // IsWithdrawn reports whether the record has been withdrawn.
@@ -246,6 +249,7 @@ func ParseRecord(data []byte) (*Record, error) {
 		}
 		return nil, re
 	}
+	r.Raw = bytes.Clone(data) // callers may reuse data (the zip reader does)
 	return r, nil
 }
 

@@ -233,6 +233,7 @@ func TestParseRecordFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.Raw, again.Raw = nil, nil // the source bytes differ; the content must not
 	if !reflect.DeepEqual(normalizeRaw(t, r), normalizeRaw(t, again)) {
 		t.Errorf("round trip changed the record:\n%s", data)
 	}
