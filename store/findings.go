@@ -230,10 +230,8 @@ func (db *DB) writeFindings(ctx context.Context, tx *auditTx, fs []*vuln.Finding
 		sets = append(sets, c+" = excluded."+c)
 	}
 	rows := make([][]any, len(fs))
-	ids := make([]any, len(fs))
 	for i, f := range fs {
 		rows[i] = findingRow(f)
-		ids[i] = f.ID
 	}
 	// New findings are inserted in batches; changed ones are updated by a
 	// prepared statement per kind of change that writes only what that
@@ -257,11 +255,9 @@ func (db *DB) writeFindings(ctx context.Context, tx *auditTx, fs []*vuln.Finding
 	if quiet != nil {
 		var lf, lb []*vuln.Finding
 		var le []vuln.Event
-		ids = ids[:0]
 		for i := range fs {
 			if !quiet[i] {
 				lf, le, lb = append(lf, fs[i]), append(le, events[i]), append(lb, befores[i])
-				ids = append(ids, fs[i].ID)
 			}
 		}
 		fs, events, befores = lf, le, lb
@@ -269,27 +265,21 @@ func (db *DB) writeFindings(ctx context.Context, tx *auditTx, fs []*vuln.Finding
 			return nil
 		}
 	}
-	// Each finding's next event number.
-	next := map[string]int{}
-	if err := queryIn(ctx, tx, `SELECT finding_id, seq FROM finding_events WHERE finding_id IN `, nil, ids, func(r *sql.Rows) error {
-		var id string
-		var n int
-		if err := r.Scan(&id, &n); err != nil {
-			return err
-		}
-		next[id] = max(next[id], n)
-		return nil
-	}); err != nil {
-		return db.mapErr("number finding events", err)
+	// Event numbers order a finding's history. Audited transactions run
+	// one at a time and each moves the audit head, so the head at the
+	// start of this one, shifted, numbers its events after every earlier
+	// event without a query.
+	base := (tx.startSeq + 1) << 20
+	if len(fs) >= 1<<20 {
+		return palisade.Errorf(palisade.EINTERNAL, "%d finding changes in one transaction; the limit is %d", len(fs), 1<<20-1)
 	}
 	ev := make([][]any, len(fs))
 	var recs []auditlog.Record
 	var changes []reconcileAudit
 	actor := tx.actor.String()
 	for i, f := range fs {
-		next[f.ID]++
 		e := events[i]
-		ev[i] = []any{f.ID, next[f.ID], ts(e.At), actor, e.Action, e.FromState, e.ToState, e.Reason}
+		ev[i] = []any{f.ID, base + int64(i), ts(e.At), actor, e.Action, e.FromState, e.ToState, e.Reason}
 		if summary {
 			changes = append(changes, reconcileAudit{ID: f.ID, Action: e.Action, Service: f.Service, Purl: f.Purl, Advisory: f.Advisory,
 				From: e.FromState, To: e.ToState, Reason: e.Reason, DueAt: f.DueAt.UTC().Format(time.RFC3339)})

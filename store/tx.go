@@ -82,7 +82,9 @@ type auditTx struct {
 	actor palisade.Actor
 	at    time.Time
 	head  auditlog.Head
-	dirty bool
+	// startSeq is the audit head's seq when the transaction began.
+	startSeq int64
+	dirty    bool
 	// batchParams is how many parameters one multi-row statement takes
 	// (see dialect.batchParams).
 	batchParams int
@@ -107,6 +109,7 @@ func (db *DB) writeTx(ctx context.Context, fn func(tx *auditTx) error) error {
 		if err != nil {
 			return db.mapErr("lock audit head", err)
 		}
+		atx.startSeq = atx.head.Seq
 		if err := fn(atx); err != nil {
 			return err
 		}

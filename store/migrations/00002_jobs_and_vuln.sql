@@ -129,7 +129,7 @@ CREATE INDEX findings_advisory ON findings (advisory_id);
 -- Every change of a finding, for its page and the audit report.
 CREATE TABLE finding_events (
     finding_id TEXT NOT NULL REFERENCES findings (id) ON DELETE CASCADE,
-    seq        INTEGER NOT NULL,
+    seq        BIGINT NOT NULL,
     at         TEXT NOT NULL,
     actor      TEXT NOT NULL,
     action     TEXT NOT NULL,
