@@ -1,7 +1,6 @@
 package enrich
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/palisade-project/palisade"
+	"github.com/palisade-project/palisade/internal/jsonpos"
 )
 
 // MaxKEVSize bounds the catalog ReadKEV accepts. The whole catalog was
@@ -193,21 +193,7 @@ func jsonError(what string, data []byte, err error) error {
 	if off < 0 {
 		return &palisade.Error{Code: palisade.EINVALID, Field: what, Message: msg, Err: err}
 	}
-	line, col := lineCol(data, off)
+	line, col := jsonpos.LineCol(data, off-1)
 	pos := fmt.Sprintf("%s, line %d, column %d", what, line, col)
 	return &palisade.Error{Code: palisade.EINVALID, Field: pos, Message: msg, Err: err}
-}
-
-// lineCol converts a byte offset into a 1-based line and column.
-func lineCol(data []byte, off int64) (int, int) {
-	if off > int64(len(data)) {
-		off = int64(len(data))
-	}
-	before := data[:off]
-	line := bytes.Count(before, []byte{'\n'}) + 1
-	col := int(off) - (bytes.LastIndexByte(before, '\n') + 1)
-	if col < 1 {
-		col = 1
-	}
-	return line, col
 }

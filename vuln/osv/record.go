@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/palisade-project/palisade/internal/jsonpos"
 	"strconv"
 	"strings"
 	"time"
@@ -245,7 +246,7 @@ func ParseRecord(data []byte) (*Record, error) {
 		re.ID = r.ID
 		if re.Path != "" {
 			re.Offset = locate(data, re.Path)
-			re.Line, re.Col = lineCol(data, re.Offset)
+			re.Line, re.Col = jsonpos.LineCol(data, int64(re.Offset))
 		}
 		return nil, re
 	}
@@ -311,7 +312,7 @@ func decodeError(data []byte, err error) error {
 	default:
 		re.Reason = "invalid JSON: " + err.Error()
 	}
-	re.Line, re.Col = lineCol(data, re.Offset)
+	re.Line, re.Col = jsonpos.LineCol(data, int64(re.Offset))
 	return re
 }
 
@@ -451,12 +452,4 @@ func short(s string) string {
 		return s
 	}
 	return s[:n] + "…"
-}
-
-// lineCol returns the 1-based line and byte column of offset in data.
-func lineCol(data []byte, offset int) (line, col int) {
-	offset = max(0, min(offset, len(data)))
-	line = 1 + bytes.Count(data[:offset], []byte{'\n'})
-	col = offset - (bytes.LastIndexByte(data[:offset], '\n') + 1) + 1
-	return line, col
 }

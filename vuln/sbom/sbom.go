@@ -224,20 +224,3 @@ func invalidAt(name string, line, col int, err error, format string, args ...any
 	}
 	return &palisade.Error{Code: palisade.EINVALID, Field: field, Message: fmt.Sprintf(format, args...), Err: err}
 }
-
-// lineCol turns a byte offset into a 1-based line and column (in runes) so
-// that a message points where an editor shows the problem. Offsets past the
-// end are clamped.
-func lineCol(data []byte, offset int64) (line, col int) {
-	if offset < 0 {
-		offset = 0
-	}
-	if offset > int64(len(data)) {
-		offset = int64(len(data))
-	}
-	before := data[:offset]
-	line = bytes.Count(before, []byte{'\n'}) + 1
-	start := bytes.LastIndexByte(before, '\n') + 1
-	col = len([]rune(string(before[start:]))) + 1
-	return line, col
-}

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/palisade-project/palisade"
+	"github.com/palisade-project/palisade/internal/jsonpos"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden from the readers' output")
@@ -254,8 +255,8 @@ func TestLineCol(t *testing.T) {
 		{-1, 1, 1}, {0, 1, 1}, {1, 1, 2}, {2, 1, 3}, {3, 2, 1}, {5, 2, 3}, {8, 3, 1}, {9, 3, 2}, {100, 3, 2},
 	}
 	for _, tt := range tests {
-		if line, col := lineCol(data, tt.offset); line != tt.line || col != tt.col {
-			t.Errorf("lineCol(%d) = %d:%d; want %d:%d", tt.offset, line, col, tt.line, tt.col)
+		if line, col := jsonpos.LineCol(data, tt.offset); line != tt.line || col != tt.col {
+			t.Errorf("jsonpos.LineCol(%d) = %d:%d; want %d:%d", tt.offset, line, col, tt.line, tt.col)
 		}
 	}
 }

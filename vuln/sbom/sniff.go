@@ -8,6 +8,8 @@ import (
 	"io"
 	"reflect"
 	"strings"
+
+	"github.com/palisade-project/palisade/internal/jsonpos"
 )
 
 // cycloneDXNamespacePrefix starts the XML namespace of every CycloneDX
@@ -141,12 +143,12 @@ func jsonError(name string, data []byte, err error, what string) error {
 		if se.Offset >= int64(len(data)) {
 			at = int64(len(data))
 		}
-		line, col := lineCol(data, at)
+		line, col := jsonpos.LineCol(data, at)
 		return invalidAt(name, line, col, err, "malformed JSON: %s", se.Error())
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		line, col := lineCol(data, te.Offset-1)
+		line, col := jsonpos.LineCol(data, te.Offset-1)
 		field := te.Field
 		if field == "" {
 			field = "the document"

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/palisade-project/palisade"
+	"github.com/palisade-project/palisade/internal/jsonpos"
 )
 
 // MaxFileSize bounds the documents Read accepts. VEX documents are small
@@ -294,18 +295,8 @@ func jsonError(name string, data []byte, err error) error {
 	if off < 0 {
 		return &palisade.Error{Code: palisade.EINVALID, Field: name, Message: msg, Err: err}
 	}
-	line, col := lineCol(data, off)
+	line, col := jsonpos.LineCol(data, off-1)
 	return &palisade.Error{Code: palisade.EINVALID, Field: fmt.Sprintf("%s:%d:%d", name, line, col), Message: msg, Err: err}
-}
-
-func lineCol(data []byte, off int64) (int, int) {
-	if off > int64(len(data)) {
-		off = int64(len(data))
-	}
-	before := data[:off]
-	line := bytes.Count(before, []byte{'\n'}) + 1
-	col := int(off) - (bytes.LastIndexByte(before, '\n') + 1)
-	return line, max(col, 1)
 }
 
 // collector gathers the problems of one file so Read can report them all.
