@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -47,19 +48,16 @@ same model. '-' reads standard input.`,
 			if err != nil {
 				return err
 			}
-			b, ctx, err := e.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			res, err := b.Apply(ctx, doc, catalog.ApplyOptions{Prune: prune, DryRun: dryRun})
-			if err != nil {
-				return err
-			}
-			for _, w := range res.Warnings {
-				fmt.Fprintln(e.stderr, "palisade: warning:", w)
-			}
-			return render(e.stdout, format, res, applyTable(res))
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				res, err := b.Apply(ctx, doc, catalog.ApplyOptions{Prune: prune, DryRun: dryRun})
+				if err != nil {
+					return err
+				}
+				for _, w := range res.Warnings {
+					fmt.Fprintln(e.stderr, "palisade: warning:", w)
+				}
+				return render(e.stdout, format, res, applyTable(res))
+			})
 		},
 	}
 	cmd.Flags().StringArrayVarP(&files, "file", "f", nil, "palisade.yaml catalog file (repeatable, '-' for stdin)")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -52,29 +53,26 @@ back with --expect.`,
 				}
 				want = &auditlog.Head{Seq: n, Hash: hash}
 			}
-			b, ctx, err := e.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			res, err := b.VerifyAudit(ctx, want)
-			if err != nil {
-				return err
-			}
-			t := table{header: []string{"result", "entries checked", "head"}}
-			head := fmt.Sprintf("%d:%s", res.Head.Seq, res.Head.Hash)
-			if res.OK {
-				t.add("intact", fmt.Sprint(res.Checked), head)
-			} else {
-				t.add("BROKEN at entry "+fmt.Sprint(res.Problem.Seq), fmt.Sprint(res.Checked), head)
-			}
-			if err := render(e.stdout, format, res, t); err != nil {
-				return err
-			}
-			if !res.OK {
-				return &checkFailed{msg: res.Problem.Error()}
-			}
-			return nil
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				res, err := b.VerifyAudit(ctx, want)
+				if err != nil {
+					return err
+				}
+				t := table{header: []string{"result", "entries checked", "head"}}
+				head := fmt.Sprintf("%d:%s", res.Head.Seq, res.Head.Hash)
+				if res.OK {
+					t.add("intact", fmt.Sprint(res.Checked), head)
+				} else {
+					t.add("BROKEN at entry "+fmt.Sprint(res.Problem.Seq), fmt.Sprint(res.Checked), head)
+				}
+				if err := render(e.stdout, format, res, t); err != nil {
+					return err
+				}
+				if !res.OK {
+					return &checkFailed{msg: res.Problem.Error()}
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&expect, "expect", "", "a head SEQ:HASH recorded earlier that the chain must still contain")
@@ -111,26 +109,23 @@ func (e *env) auditLogCmd() *cobra.Command {
 				*p.dst = t
 			}
 			f.Before = cursor
-			b, ctx, err := e.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			entries, next, err := b.AuditLog(ctx, f)
-			if err != nil {
-				return err
-			}
-			t := table{header: []string{"seq", "at", "actor", "address", "action", "object"}}
-			for _, en := range entries {
-				t.add(fmt.Sprint(en.Seq), en.At.Format(time.RFC3339), en.Actor, en.Address, en.Action, en.Object)
-			}
-			if err := render(e.stdout, format, map[string]any{"items": entries, "next": next}, t); err != nil {
-				return err
-			}
-			if next != "" && format != formatJSON {
-				fmt.Fprintf(e.stderr, "More entries: add --cursor %s\n", next)
-			}
-			return nil
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				entries, next, err := b.AuditLog(ctx, f)
+				if err != nil {
+					return err
+				}
+				t := table{header: []string{"seq", "at", "actor", "address", "action", "object"}}
+				for _, en := range entries {
+					t.add(fmt.Sprint(en.Seq), en.At.Format(time.RFC3339), en.Actor, en.Address, en.Action, en.Object)
+				}
+				if err := render(e.stdout, format, map[string]any{"items": entries, "next": next}, t); err != nil {
+					return err
+				}
+				if next != "" && format != formatJSON {
+					fmt.Fprintf(e.stderr, "More entries: add --cursor %s\n", next)
+				}
+				return nil
+			})
 		},
 	}
 	fl := cmd.Flags()
@@ -174,25 +169,22 @@ audit-log head the report was built from, so a reader can check the log with
 			if err != nil {
 				return err
 			}
-			b, ctx, err := e.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			rep, err := b.Report(ctx, f, t, service)
-			if err != nil {
-				return err
-			}
-			w := e.stdout
-			if out != "" && out != "-" {
-				file, err := os.Create(out)
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				rep, err := b.Report(ctx, f, t, service)
 				if err != nil {
 					return err
 				}
-				defer file.Close()
-				w = file
-			}
-			return vuln.WriteReport(w, rep, format)
+				w := e.stdout
+				if out != "" && out != "-" {
+					file, err := os.Create(out)
+					if err != nil {
+						return err
+					}
+					defer file.Close()
+					w = file
+				}
+				return vuln.WriteReport(w, rep, format)
+			})
 		},
 	}
 	fl := cmd.Flags()

@@ -14,6 +14,8 @@ import (
 	"github.com/palisade-project/palisade"
 	"github.com/palisade-project/palisade/auditlog"
 	"github.com/palisade-project/palisade/catalog"
+	"github.com/spf13/cobra"
+
 	"github.com/palisade-project/palisade/client"
 	"github.com/palisade-project/palisade/httpapi"
 	"github.com/palisade-project/palisade/identity"
@@ -357,3 +359,14 @@ func (r remote) ExportVEX(ctx context.Context, w io.Writer, service, format stri
 }
 
 func (r remote) Database(ctx context.Context) (*vuln.DatabaseStatus, error) { return r.c.Database(ctx) }
+
+// withBackend opens the backend the flags select, runs fn with it and the
+// context to use, and closes it.
+func (e *env) withBackend(cmd *cobra.Command, fn func(ctx context.Context, b backend) error) error {
+	b, ctx, err := e.open(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	return fn(ctx, b)
+}

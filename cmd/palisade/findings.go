@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -48,35 +49,32 @@ func (e *env) findingsListCmd() *cobra.Command {
 			if cmd.Flags().Changed("kev") {
 				f.KEV = &kev
 			}
-			b, ctx, err := e.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			items, next, err := b.Findings(ctx, f, team)
-			if err != nil {
-				return err
-			}
-			t := table{header: []string{"id", "service", "package", "version", "advisory", "severity", "kev", "state", "due"}}
-			now := time.Now()
-			for _, x := range items {
-				due := x.DueAt.Format(time.DateOnly)
-				if x.Overdue(now) {
-					due += " OVERDUE"
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				items, next, err := b.Findings(ctx, f, team)
+				if err != nil {
+					return err
 				}
-				kevMark := ""
-				if x.KEV {
-					kevMark = "KEV"
+				t := table{header: []string{"id", "service", "package", "version", "advisory", "severity", "kev", "state", "due"}}
+				now := time.Now()
+				for _, x := range items {
+					due := x.DueAt.Format(time.DateOnly)
+					if x.Overdue(now) {
+						due += " OVERDUE"
+					}
+					kevMark := ""
+					if x.KEV {
+						kevMark = "KEV"
+					}
+					t.add(x.ID, x.Service, x.Package, x.Version, x.Advisory, x.Severity, kevMark, x.State, due)
 				}
-				t.add(x.ID, x.Service, x.Package, x.Version, x.Advisory, x.Severity, kevMark, x.State, due)
-			}
-			if err := render(e.stdout, format, map[string]any{"items": items, "next": next}, t); err != nil {
-				return err
-			}
-			if next != "" && format != formatJSON {
-				fmt.Fprintf(e.stderr, "More findings: add --cursor %s\n", next)
-			}
-			return nil
+				if err := render(e.stdout, format, map[string]any{"items": items, "next": next}, t); err != nil {
+					return err
+				}
+				if next != "" && format != formatJSON {
+					fmt.Fprintf(e.stderr, "More findings: add --cursor %s\n", next)
+				}
+				return nil
+			})
 		},
 	}
 	fl := cmd.Flags()
@@ -104,42 +102,39 @@ func (e *env) findingsShowCmd() *cobra.Command {
 			if err := checkFormat(format); err != nil {
 				return err
 			}
-			b, ctx, err := e.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			res, err := b.Finding(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			if format == formatJSON {
-				return render(e.stdout, format, res, table{})
-			}
-			f := res.Finding
-			t := table{header: []string{"field", "value"}}
-			t.add("finding", f.ID)
-			t.add("service", f.Service)
-			t.add("component", f.Purl)
-			t.add("advisory", f.Advisory+" "+strings.Join(f.Aliases, " "))
-			t.add("summary", f.Summary)
-			t.add("severity", f.Severity)
-			t.add("fixed in", strings.Join(f.Fixed, ", "))
-			t.add("state", f.State+" "+f.Justification+" "+f.Resolution)
-			if a := f.Acceptance; a != nil {
-				t.add("accepted", fmt.Sprintf("by %s for %s until %s: %s", a.ApprovedBy, a.RequestedBy, a.ExpiresAt.Format(time.DateOnly), a.Reason))
-			}
-			t.add("detected", f.DetectedAt.Format(time.RFC3339))
-			t.add("due", f.DueAt.Format(time.RFC3339))
-			if err := render(e.stdout, format, res, t); err != nil {
-				return err
-			}
-			h := table{header: []string{"at", "actor", "action", "state", "reason"}}
-			for _, ev := range res.History {
-				h.add(ev.At.Format(time.RFC3339), ev.Actor, ev.Action, strings.Trim(ev.FromState+" → "+ev.ToState, " →"), ev.Reason)
-			}
-			fmt.Fprintln(e.stdout)
-			return render(e.stdout, format, nil, h)
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				res, err := b.Finding(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if format == formatJSON {
+					return render(e.stdout, format, res, table{})
+				}
+				f := res.Finding
+				t := table{header: []string{"field", "value"}}
+				t.add("finding", f.ID)
+				t.add("service", f.Service)
+				t.add("component", f.Purl)
+				t.add("advisory", f.Advisory+" "+strings.Join(f.Aliases, " "))
+				t.add("summary", f.Summary)
+				t.add("severity", f.Severity)
+				t.add("fixed in", strings.Join(f.Fixed, ", "))
+				t.add("state", f.State+" "+f.Justification+" "+f.Resolution)
+				if a := f.Acceptance; a != nil {
+					t.add("accepted", fmt.Sprintf("by %s for %s until %s: %s", a.ApprovedBy, a.RequestedBy, a.ExpiresAt.Format(time.DateOnly), a.Reason))
+				}
+				t.add("detected", f.DetectedAt.Format(time.RFC3339))
+				t.add("due", f.DueAt.Format(time.RFC3339))
+				if err := render(e.stdout, format, res, t); err != nil {
+					return err
+				}
+				h := table{header: []string{"at", "actor", "action", "state", "reason"}}
+				for _, ev := range res.History {
+					h.add(ev.At.Format(time.RFC3339), ev.Actor, ev.Action, strings.Trim(ev.FromState+" → "+ev.ToState, " →"), ev.Reason)
+				}
+				fmt.Fprintln(e.stdout)
+				return render(e.stdout, format, nil, h)
+			})
 		},
 	}
 	addFormatFlag(cmd, &format)
@@ -169,23 +164,20 @@ func (e *env) findingsTriageCmd() *cobra.Command {
 			if len(args) > 0 && req.Advisory != "" {
 				return usagef("give finding ids or --advisory, not both")
 			}
-			b, ctx, err := e.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			out, err := b.Triage(ctx, req)
-			if err != nil {
-				return err
-			}
-			t := table{header: []string{"id", "service", "advisory", "state"}}
-			for _, f := range out {
-				t.add(f.ID, f.Service, f.Advisory, f.State)
-			}
-			if format != formatJSON {
-				fmt.Fprintf(e.stderr, "%d findings now %s.\n", len(out), req.State)
-			}
-			return render(e.stdout, format, out, t)
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				out, err := b.Triage(ctx, req)
+				if err != nil {
+					return err
+				}
+				t := table{header: []string{"id", "service", "advisory", "state"}}
+				for _, f := range out {
+					t.add(f.ID, f.Service, f.Advisory, f.State)
+				}
+				if format != formatJSON {
+					fmt.Fprintf(e.stderr, "%d findings now %s.\n", len(out), req.State)
+				}
+				return render(e.stdout, format, out, t)
+			})
 		},
 	}
 	fl := cmd.Flags()
@@ -230,20 +222,17 @@ request. When the date passes, the findings reopen.`,
 				return err
 			}
 			req.IDs, req.ExpiresAt = args, t
-			b, ctx, err := e.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			out, err := b.Accept(ctx, req)
-			if err != nil {
-				return err
-			}
-			tb := table{header: []string{"id", "service", "advisory", "accepted until"}}
-			for _, f := range out {
-				tb.add(f.ID, f.Service, f.Advisory, f.Acceptance.ExpiresAt.Format(time.DateOnly))
-			}
-			return render(e.stdout, format, out, tb)
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				out, err := b.Accept(ctx, req)
+				if err != nil {
+					return err
+				}
+				tb := table{header: []string{"id", "service", "advisory", "accepted until"}}
+				for _, f := range out {
+					tb.add(f.ID, f.Service, f.Advisory, f.Acceptance.ExpiresAt.Format(time.DateOnly))
+				}
+				return render(e.stdout, format, out, tb)
+			})
 		},
 	}
 	fl := cmd.Flags()
@@ -281,20 +270,17 @@ func (e *env) findingsMetricsCmd() *cobra.Command {
 			if err := checkFormat(format); err != nil {
 				return err
 			}
-			b, ctx, err := e.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			rep, err := b.Metrics(ctx, sc)
-			if err != nil {
-				return err
-			}
-			t := table{header: []string{"metric", "value", "better", "trend", "definition"}}
-			for _, d := range rep.Definitions {
-				t.add(d.Name, metricValue(&rep.Current, d.Key), d.Better, trendArrow(rep.Trend, d), d.Measure)
-			}
-			return render(e.stdout, format, rep, t)
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				rep, err := b.Metrics(ctx, sc)
+				if err != nil {
+					return err
+				}
+				t := table{header: []string{"metric", "value", "better", "trend", "definition"}}
+				for _, d := range rep.Definitions {
+					t.add(d.Name, metricValue(&rep.Current, d.Key), d.Better, trendArrow(rep.Trend, d), d.Measure)
+				}
+				return render(e.stdout, format, rep, t)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&sc.Service, "service", "", "only this service")

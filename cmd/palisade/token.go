@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -45,24 +46,21 @@ func (e *env) tokenCreateCmd() *cobra.Command {
 			if err := checkFormat(format); err != nil {
 				return err
 			}
-			b, ctx, err := e.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			res, err := b.CreateToken(ctx, httpapi.CreateTokenRequest{Name: args[0], Role: palisade.Role(role)}, expires)
-			if err != nil {
-				return err
-			}
-			if format == formatJSON {
-				return render(e.stdout, format, res, table{})
-			}
-			fmt.Fprintf(e.stdout, "Created token %q (role %s, id %s).\n", res.Token.Name, res.Token.Role, res.Token.ID)
-			if res.Token.ExpiresAt != nil {
-				fmt.Fprintf(e.stdout, "It expires at %s.\n", res.Token.ExpiresAt.Format(time.RFC3339))
-			}
-			fmt.Fprintf(e.stdout, "Secret (shown only now; store it safely):\n\n  %s\n\n", res.Secret)
-			return nil
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				res, err := b.CreateToken(ctx, httpapi.CreateTokenRequest{Name: args[0], Role: palisade.Role(role)}, expires)
+				if err != nil {
+					return err
+				}
+				if format == formatJSON {
+					return render(e.stdout, format, res, table{})
+				}
+				fmt.Fprintf(e.stdout, "Created token %q (role %s, id %s).\n", res.Token.Name, res.Token.Role, res.Token.ID)
+				if res.Token.ExpiresAt != nil {
+					fmt.Fprintf(e.stdout, "It expires at %s.\n", res.Token.ExpiresAt.Format(time.RFC3339))
+				}
+				fmt.Fprintf(e.stdout, "Secret (shown only now; store it safely):\n\n  %s\n\n", res.Secret)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&role, "role", "", "viewer, responder, editor or admin (required)")
@@ -98,22 +96,19 @@ func (e *env) tokenListCmd() *cobra.Command {
 			if err := checkFormat(format); err != nil {
 				return err
 			}
-			b, ctx, err := e.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			tokens, err := b.ListTokens(ctx)
-			if err != nil {
-				return err
-			}
-			t := table{header: []string{"id", "name", "role", "hint", "status", "created", "expires", "last used", "created by"}}
-			now := time.Now()
-			for _, tok := range tokens {
-				t.add(tok.ID, tok.Name, string(tok.Role), tok.Hint, tokenStatus(&tok, now), tok.CreatedAt.Format(time.RFC3339),
-					fmtTime(tok.ExpiresAt), fmtTime(tok.LastUsedAt), tok.CreatedBy)
-			}
-			return render(e.stdout, format, tokens, t)
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				tokens, err := b.ListTokens(ctx)
+				if err != nil {
+					return err
+				}
+				t := table{header: []string{"id", "name", "role", "hint", "status", "created", "expires", "last used", "created by"}}
+				now := time.Now()
+				for _, tok := range tokens {
+					t.add(tok.ID, tok.Name, string(tok.Role), tok.Hint, tokenStatus(&tok, now), tok.CreatedAt.Format(time.RFC3339),
+						fmtTime(tok.ExpiresAt), fmtTime(tok.LastUsedAt), tok.CreatedBy)
+				}
+				return render(e.stdout, format, tokens, t)
+			})
 		},
 	}
 	addFormatFlag(cmd, &format)
@@ -144,17 +139,14 @@ func (e *env) tokenRevokeCmd() *cobra.Command {
 		Example: `  palisade token revoke ci-pipeline`,
 		Args:    exactArgs(1, "one token id or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, ctx, err := e.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			t, err := b.RevokeToken(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "Revoked token %q (id %s).\n", t.Name, t.ID)
-			return nil
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				t, err := b.RevokeToken(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "Revoked token %q (id %s).\n", t.Name, t.ID)
+				return nil
+			})
 		},
 	}
 	return cmd

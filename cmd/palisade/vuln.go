@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -89,22 +90,19 @@ an invalid range is skipped with its id and the reason; the rest import.`,
 			if err := checkFormat(format); err != nil {
 				return err
 			}
-			b, ctx, err := e.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			var results []*vuln.ImportResult
-			for _, loc := range args {
-				show, done := e.progress("importing")
-				res, err := b.ImportAdvisories(ctx, loc, func(n int) { show(loc, n) })
-				done()
-				if err != nil {
-					return fmt.Errorf("%s: %w", loc, err)
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				var results []*vuln.ImportResult
+				for _, loc := range args {
+					show, done := e.progress("importing")
+					res, err := b.ImportAdvisories(ctx, loc, func(n int) { show(loc, n) })
+					done()
+					if err != nil {
+						return fmt.Errorf("%s: %w", loc, err)
+					}
+					results = append(results, res)
 				}
-				results = append(results, res)
-			}
-			return e.printImports(format, results)
+				return e.printImports(format, results)
+			})
 		},
 	}
 	addFormatFlag(cmd, &format)
@@ -157,18 +155,15 @@ on a schedule.`,
 			if err := checkFormat(format); err != nil {
 				return err
 			}
-			b, ctx, err := e.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			show, done := e.progress("syncing")
-			res, err := b.Sync(ctx, ecosystems, show)
-			done()
-			if err != nil {
-				return err
-			}
-			return e.printImports(format, res)
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				show, done := e.progress("syncing")
+				res, err := b.Sync(ctx, ecosystems, show)
+				done()
+				if err != nil {
+					return err
+				}
+				return e.printImports(format, res)
+			})
 		},
 	}
 	cmd.Flags().StringSliceVar(&ecosystems, "ecosystems", defaultEcosystems, "OSV ecosystems to sync, comma separated")
@@ -192,18 +187,15 @@ func (e *env) dbEnrichCmd(kind string) *cobra.Command {
 			if err := checkFormat(format); err != nil {
 				return err
 			}
-			b, ctx, err := e.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			res, err := b.Enrich(ctx, kind, args[0])
-			if err != nil {
-				return err
-			}
-			t := table{header: []string{"source", "entries", "findings updated"}}
-			t.add(res.Source, fmt.Sprint(res.Entries), fmt.Sprint(res.Rematch.Updated))
-			return render(e.stdout, format, res, t)
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				res, err := b.Enrich(ctx, kind, args[0])
+				if err != nil {
+					return err
+				}
+				t := table{header: []string{"source", "entries", "findings updated"}}
+				t.add(res.Source, fmt.Sprint(res.Entries), fmt.Sprint(res.Rematch.Updated))
+				return render(e.stdout, format, res, t)
+			})
 		},
 	}
 	addFormatFlag(cmd, &format)
@@ -220,26 +212,23 @@ func (e *env) dbStatusCmd() *cobra.Command {
 			if err := checkFormat(format); err != nil {
 				return err
 			}
-			b, ctx, err := e.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			st, err := b.Database(ctx)
-			if err != nil {
-				return err
-			}
-			t := table{header: []string{"ecosystem", "advisories"}}
-			var ecos []string
-			for k := range st.Advisories {
-				ecos = append(ecos, k)
-			}
-			slices.Sort(ecos)
-			for _, k := range ecos {
-				t.add(k, fmt.Sprint(st.Advisories[k]))
-			}
-			t.add("total", fmt.Sprint(st.Total))
-			return render(e.stdout, format, st, t)
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				st, err := b.Database(ctx)
+				if err != nil {
+					return err
+				}
+				t := table{header: []string{"ecosystem", "advisories"}}
+				var ecos []string
+				for k := range st.Advisories {
+					ecos = append(ecos, k)
+				}
+				slices.Sort(ecos)
+				for _, k := range ecos {
+					t.add(k, fmt.Sprint(st.Advisories[k]))
+				}
+				t.add("total", fmt.Sprint(st.Total))
+				return render(e.stdout, format, st, t)
+			})
 		},
 	}
 	addFormatFlag(cmd, &format)
@@ -307,32 +296,29 @@ count); --fail-on never always exits 0 on a successful scan.`,
 				}
 				files = append(files, vuln.File{Name: displayName(name), Data: data})
 			}
-			b, ctx, err := e.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			res, err := b.Scan(ctx, files, opt)
-			if err != nil {
-				return err
-			}
-			for _, w := range res.Warnings {
-				fmt.Fprintln(e.stderr, "palisade: warning:", w)
-			}
-			if err := e.printScan(format, res); err != nil {
-				return err
-			}
-			failing := 0
-			for _, f := range res.Findings {
-				open := f.State == "" || f.State == vuln.StateInTriage || f.State == vuln.StateExploitable
-				if open && vuln.SeverityRank(f.Severity) <= threshold {
-					failing++
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				res, err := b.Scan(ctx, files, opt)
+				if err != nil {
+					return err
 				}
-			}
-			if failing > 0 {
-				return &checkFailed{msg: fmt.Sprintf("%d findings at or above %s", failing, failOn)}
-			}
-			return nil
+				for _, w := range res.Warnings {
+					fmt.Fprintln(e.stderr, "palisade: warning:", w)
+				}
+				if err := e.printScan(format, res); err != nil {
+					return err
+				}
+				failing := 0
+				for _, f := range res.Findings {
+					open := f.State == "" || f.State == vuln.StateInTriage || f.State == vuln.StateExploitable
+					if open && vuln.SeverityRank(f.Severity) <= threshold {
+						failing++
+					}
+				}
+				if failing > 0 {
+					return &checkFailed{msg: fmt.Sprintf("%d findings at or above %s", failing, failOn)}
+				}
+				return nil
+			})
 		},
 	}
 	fl := cmd.Flags()
@@ -424,21 +410,18 @@ func (e *env) vexImportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			b, ctx, err := e.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			res, err := b.ImportVEX(ctx, displayName(args[0]), data, service)
-			if err != nil {
-				return err
-			}
-			t := table{header: []string{"statements", "findings changed", "already so", "unmatched"}}
-			t.add(fmt.Sprint(res.Statements), fmt.Sprint(res.Applied), fmt.Sprint(res.Unchanged), fmt.Sprint(len(res.Unmatched)))
-			for _, u := range res.Unmatched {
-				fmt.Fprintln(e.stderr, "palisade: no finding for", u)
-			}
-			return render(e.stdout, format, res, t)
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				res, err := b.ImportVEX(ctx, displayName(args[0]), data, service)
+				if err != nil {
+					return err
+				}
+				t := table{header: []string{"statements", "findings changed", "already so", "unmatched"}}
+				t.add(fmt.Sprint(res.Statements), fmt.Sprint(res.Applied), fmt.Sprint(res.Unchanged), fmt.Sprint(len(res.Unmatched)))
+				for _, u := range res.Unmatched {
+					fmt.Fprintln(e.stderr, "palisade: no finding for", u)
+				}
+				return render(e.stdout, format, res, t)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&service, "service", "", "apply only to this service's findings")
@@ -454,12 +437,9 @@ func (e *env) vexExportCmd() *cobra.Command {
 		Example: `  palisade vex export --service checkout --format cyclonedx > checkout.vex.json`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, ctx, err := e.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			return b.ExportVEX(ctx, e.stdout, service, format)
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				return b.ExportVEX(ctx, e.stdout, service, format)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&service, "service", "", "only this service's findings (default: all)")
