@@ -50,7 +50,14 @@ type Actor struct {
 	Address string `json:"address"`
 	// RequestID ties the change to the request log line.
 	RequestID string `json:"requestId,omitempty"`
+	// Teams, when not empty, scopes the actor to the services of these
+	// teams: capabilities show and change only those, and refuse what
+	// spans the whole organisation (catalog, tokens, advisory imports).
+	Teams []string `json:"teams,omitempty"`
 }
+
+// Scoped reports whether the actor is limited to some teams.
+func (a Actor) Scoped() bool { return len(a.Teams) > 0 }
 
 // String returns "kind:name".
 func (a Actor) String() string { return a.Kind + ":" + a.Name }
@@ -85,6 +92,18 @@ func Authorize(ctx context.Context, min Role) error {
 	}
 	if !a.Role.AtLeast(min) {
 		return Errorf(EFORBIDDEN, "role %s may not do this; it needs %s or higher", a.Role, min)
+	}
+	return nil
+}
+
+// AuthorizeAll is Authorize for actions that span the whole organisation:
+// an actor scoped to teams is refused them.
+func AuthorizeAll(ctx context.Context, min Role) error {
+	if err := Authorize(ctx, min); err != nil {
+		return err
+	}
+	if a, _ := ActorFrom(ctx); a.Scoped() {
+		return Errorf(EFORBIDDEN, "this token is limited to teams %v; this needs an unscoped token", a.Teams)
 	}
 	return nil
 }

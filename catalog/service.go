@@ -97,7 +97,7 @@ type ApplyOptions struct {
 // will remain, computes the plan and writes it in one transaction. Any
 // validation error means nothing is written. Requires editor.
 func (s *Registry) Apply(ctx context.Context, doc *Document, opt ApplyOptions) (*Plan, error) {
-	if err := palisade.Authorize(ctx, palisade.RoleEditor); err != nil {
+	if err := palisade.AuthorizeAll(ctx, palisade.RoleEditor); err != nil {
 		return nil, err
 	}
 	doc.Normalize()

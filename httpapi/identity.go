@@ -22,6 +22,8 @@ type CreateTokenRequest struct {
 	Role palisade.Role `json:"role"`
 	// ExpiresIn is a Go duration ("720h"); empty means no expiry.
 	ExpiresIn string `json:"expiresIn,omitempty"`
+	// Teams scopes the token to these teams' services; empty means all.
+	Teams []string `json:"teams,omitempty"`
 }
 
 // CreateTokenResponse carries the new token's secret, shown only here.
@@ -35,7 +37,7 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) error
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	cr := identity.CreateRequest{Name: req.Name, Role: req.Role}
+	cr := identity.CreateRequest{Name: req.Name, Role: req.Role, Teams: req.Teams}
 	if req.ExpiresIn != "" {
 		d, err := time.ParseDuration(req.ExpiresIn)
 		if err != nil || d <= 0 {

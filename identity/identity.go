@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,15 +28,17 @@ const MinTokenLen = 32
 
 // Token is an API token's public record. The secret itself is never stored.
 type Token struct {
-	ID         string        `json:"id"`
-	Name       string        `json:"name"`
-	Role       palisade.Role `json:"role"`
-	Hint       string        `json:"hint"` // the first characters of the secret
-	CreatedBy  string        `json:"createdBy"`
-	CreatedAt  time.Time     `json:"createdAt"`
-	ExpiresAt  *time.Time    `json:"expiresAt,omitempty"`
-	LastUsedAt *time.Time    `json:"lastUsedAt,omitempty"`
-	RevokedAt  *time.Time    `json:"revokedAt,omitempty"`
+	ID   string        `json:"id"`
+	Name string        `json:"name"`
+	Role palisade.Role `json:"role"`
+	// Teams scopes the token to these teams' services (empty: all).
+	Teams      []string   `json:"teams,omitempty"`
+	Hint       string     `json:"hint"` // the first characters of the secret
+	CreatedBy  string     `json:"createdBy"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	ExpiresAt  *time.Time `json:"expiresAt,omitempty"`
+	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
+	RevokedAt  *time.Time `json:"revokedAt,omitempty"`
 }
 
 // Active reports whether t can authenticate at time now.
@@ -83,7 +86,10 @@ const (
 	maxNameLen = 64
 )
 
-var tokenNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+var (
+	tokenNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+	teamNameRE  = regexp.MustCompile(`^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$`)
+)
 
 // Service is the identity capability.
 type Service struct {
@@ -139,6 +145,8 @@ func hint(secret string) string {
 type CreateRequest struct {
 	Name string        `json:"name"`
 	Role palisade.Role `json:"role"`
+	// Teams scopes the token to these teams' services; empty means all.
+	Teams []string `json:"teams,omitempty"`
 	// TTL is how long the token lives; zero means it does not expire.
 	TTL time.Duration `json:"-"`
 }
@@ -154,13 +162,21 @@ func (r *CreateRequest) Validate() error {
 	if r.TTL < 0 {
 		return palisade.FieldErrorf(palisade.EINVALID, "expires", "expiry must be in the future")
 	}
+	if len(r.Teams) > 64 {
+		return palisade.FieldErrorf(palisade.EINVALID, "teams", "a token is scoped to at most 64 teams")
+	}
+	for _, t := range r.Teams {
+		if !teamNameRE.MatchString(t) {
+			return palisade.FieldErrorf(palisade.EINVALID, "teams", "invalid team name %q", t)
+		}
+	}
 	return nil
 }
 
 // CreateToken creates a token and returns it with its secret, which is not
 // kept and cannot be shown again. Requires admin.
 func (s *Service) CreateToken(ctx context.Context, req CreateRequest) (*Token, string, error) {
-	if err := palisade.Authorize(ctx, palisade.RoleAdmin); err != nil {
+	if err := palisade.AuthorizeAll(ctx, palisade.RoleAdmin); err != nil {
 		return nil, "", err
 	}
 	if err := req.Validate(); err != nil {
@@ -187,7 +203,9 @@ func (s *Service) newToken(ctx context.Context, req CreateRequest, secret string
 	}
 	actor, _ := palisade.ActorFrom(ctx)
 	now := s.now().UTC().Truncate(time.Microsecond)
-	t := &Token{ID: id, Name: req.Name, Role: req.Role, Hint: hint(secret), CreatedBy: actor.String(), CreatedAt: now}
+	t := &Token{ID: id, Name: req.Name, Role: req.Role, Teams: slices.Clone(req.Teams), Hint: hint(secret), CreatedBy: actor.String(), CreatedAt: now}
+	slices.Sort(t.Teams)
+	t.Teams = slices.Compact(t.Teams)
 	if req.TTL > 0 {
 		exp := now.Add(req.TTL)
 		t.ExpiresAt = &exp
@@ -223,7 +241,7 @@ func (s *Service) Bootstrap(ctx context.Context, given string) (string, error) {
 
 // ListTokens returns all tokens, revoked ones included. Requires admin.
 func (s *Service) ListTokens(ctx context.Context) ([]Token, error) {
-	if err := palisade.Authorize(ctx, palisade.RoleAdmin); err != nil {
+	if err := palisade.AuthorizeAll(ctx, palisade.RoleAdmin); err != nil {
 		return nil, err
 	}
 	return s.store.ListTokens(ctx)
@@ -232,7 +250,7 @@ func (s *Service) ListTokens(ctx context.Context) ([]Token, error) {
 // RevokeToken revokes the active token with that id or name and ends its
 // sessions. Requires admin.
 func (s *Service) RevokeToken(ctx context.Context, ref string) (*Token, error) {
-	if err := palisade.Authorize(ctx, palisade.RoleAdmin); err != nil {
+	if err := palisade.AuthorizeAll(ctx, palisade.RoleAdmin); err != nil {
 		return nil, err
 	}
 	if ref == "" {
@@ -255,7 +273,7 @@ func (s *Service) Authenticate(ctx context.Context, secret, address string) (pal
 		}
 		return palisade.Actor{}, err
 	}
-	return palisade.Actor{Kind: "token", Name: t.Name, TokenID: t.ID, Role: t.Role, Address: address}, nil
+	return palisade.Actor{Kind: "token", Name: t.Name, TokenID: t.ID, Role: t.Role, Address: address, Teams: t.Teams}, nil
 }
 
 func (s *Service) lookup(ctx context.Context, secret string) (*Token, error) {
@@ -304,7 +322,7 @@ func (s *Service) SignIn(ctx context.Context, secret, address string) (*Session,
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	sess := &Session{Token: *t, CSRF: csrf[len(TokenPrefix):], Address: address, CreatedAt: now, ExpiresAt: now.Add(SessionTTL)}
-	actor := palisade.Actor{Kind: "session", Name: t.Name, TokenID: t.ID, Role: t.Role, Address: address}
+	actor := palisade.Actor{Kind: "session", Name: t.Name, TokenID: t.ID, Role: t.Role, Address: address, Teams: t.Teams}
 	if a, ok := palisade.ActorFrom(ctx); ok {
 		actor.RequestID = a.RequestID
 	}
@@ -330,7 +348,7 @@ func (s *Service) Session(ctx context.Context, cookie, address string) (*Session
 	if !now.Before(sess.ExpiresAt) || !sess.Token.Active(now) {
 		return nil, palisade.Actor{}, palisade.Errorf(palisade.EUNAUTHORIZED, "session ended; sign in again")
 	}
-	return sess, palisade.Actor{Kind: "session", Name: sess.Token.Name, TokenID: sess.Token.ID, Role: sess.Token.Role, Address: address}, nil
+	return sess, palisade.Actor{Kind: "session", Name: sess.Token.Name, TokenID: sess.Token.ID, Role: sess.Token.Role, Address: address, Teams: sess.Token.Teams}, nil
 }
 
 // SignOut ends the session for a cookie value; unknown cookies are ignored.

@@ -11,20 +11,26 @@ import (
 	"github.com/palisade-project/palisade/identity"
 )
 
-const tokenColumns = `id, name, role, hint, created_by, created_at, expires_at, last_used_at, revoked_at`
+const tokenColumns = `id, name, role, teams, hint, created_by, created_at, expires_at, last_used_at, revoked_at`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanToken(r rowScanner, extra ...any) (*identity.Token, error) {
 	var t identity.Token
-	var role, created string
+	var role, teams, created string
 	var expires, used, revoked sql.NullString
-	dest := append([]any{&t.ID, &t.Name, &role, &t.Hint, &t.CreatedBy, &created, &expires, &used, &revoked}, extra...)
+	dest := append([]any{&t.ID, &t.Name, &role, &teams, &t.Hint, &t.CreatedBy, &created, &expires, &used, &revoked}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return nil, err
 	}
 	t.Role = palisade.Role(role)
 	var err error
+	if t.Teams, err = parseList(teams); err != nil {
+		return nil, err
+	}
+	if len(t.Teams) == 0 {
+		t.Teams = nil
+	}
 	if t.CreatedAt, err = parseTS(created); err != nil {
 		return nil, err
 	}
@@ -53,8 +59,8 @@ func (db *DB) CreateToken(ctx context.Context, t *identity.Token, hash string, o
 				return nil
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (id, name, role, hash, hint, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			t.ID, t.Name, string(t.Role), hash, t.Hint, t.CreatedBy, ts(t.CreatedAt), nullTS(t.ExpiresAt))
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (id, name, role, teams, hash, hint, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			t.ID, t.Name, string(t.Role), jsonList(t.Teams), hash, t.Hint, t.CreatedBy, ts(t.CreatedAt), nullTS(t.ExpiresAt))
 		if db.dialect.isUnique(err) {
 			return palisade.FieldErrorf(palisade.ECONFLICT, "name", "an active token named %q exists; revoke it first or pick another name", t.Name)
 		} else if err != nil {
@@ -147,7 +153,7 @@ func (db *DB) CreateSession(ctx context.Context, s *identity.Session, hash strin
 func (db *DB) SessionByHash(ctx context.Context, hash string) (*identity.Session, error) {
 	var s identity.Session
 	var created, expires string
-	row := db.db.QueryRowContext(ctx, `SELECT t.id, t.name, t.role, t.hint, t.created_by, t.created_at, t.expires_at, t.last_used_at, t.revoked_at,
+	row := db.db.QueryRowContext(ctx, `SELECT t.id, t.name, t.role, t.teams, t.hint, t.created_by, t.created_at, t.expires_at, t.last_used_at, t.revoked_at,
 		s.csrf, s.address, s.created_at, s.expires_at
 		FROM web_sessions s JOIN api_tokens t ON t.id = s.token_id WHERE s.hash = $1`, hash)
 	t, err := scanToken(row, &s.CSRF, &s.Address, &created, &expires)

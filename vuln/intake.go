@@ -66,7 +66,7 @@ func (r *RematchResult) count(changes []Change) {
 // inventory against them. progress, when not nil, is called after each
 // batch. Requires editor.
 func (s *Service) ImportAdvisories(ctx context.Context, location string, progress func(read int)) (*ImportResult, error) {
-	if err := palisade.Authorize(ctx, palisade.RoleEditor); err != nil {
+	if err := palisade.AuthorizeAll(ctx, palisade.RoleEditor); err != nil {
 		return nil, err
 	}
 	src, err := osv.DetectSource(location)
@@ -138,7 +138,7 @@ func (s *Service) httpClient() *http.Client { return &http.Client{Timeout: 10 * 
 // imports the records that are newer than the stored ones. Requires
 // editor.
 func (s *Service) SyncAdvisories(ctx context.Context, ecosystems []string, progress func(ecosystem string, read int)) ([]*ImportResult, error) {
-	if err := palisade.Authorize(ctx, palisade.RoleEditor); err != nil {
+	if err := palisade.AuthorizeAll(ctx, palisade.RoleEditor); err != nil {
 		return nil, err
 	}
 	var out []*ImportResult
@@ -406,6 +406,9 @@ func (s *Service) Scan(ctx context.Context, files []File, opt ScanOptions) (*Sca
 	}
 	var tier int
 	if opt.Service != "" {
+		if err := s.checkService(ctx, opt.Service, true); err != nil {
+			return nil, err
+		}
 		svc, err := s.catalog.Service(ctx, opt.Service)
 		if err != nil {
 			return nil, err
@@ -567,7 +570,7 @@ func (s *Service) open(ctx context.Context, location string, limit int64) (io.Re
 // or URL) and updates the findings whose advisories gained or lost KEV
 // status (their deadlines follow). Requires editor.
 func (s *Service) ImportKEV(ctx context.Context, location string) (*EnrichResult, error) {
-	if err := palisade.Authorize(ctx, palisade.RoleEditor); err != nil {
+	if err := palisade.AuthorizeAll(ctx, palisade.RoleEditor); err != nil {
 		return nil, err
 	}
 	rc, err := s.open(ctx, location, enrich.MaxKEVSize)
@@ -603,7 +606,7 @@ func (s *Service) ImportKEV(ctx context.Context, location string) (*EnrichResult
 // ImportEPSS replaces the EPSS scores with the daily CSV at location (plain
 // or gzip, file or URL). Requires editor.
 func (s *Service) ImportEPSS(ctx context.Context, location string) (*EnrichResult, error) {
-	if err := palisade.Authorize(ctx, palisade.RoleEditor); err != nil {
+	if err := palisade.AuthorizeAll(ctx, palisade.RoleEditor); err != nil {
 		return nil, err
 	}
 	rc, err := s.open(ctx, location, enrich.MaxEPSSSize)

@@ -109,7 +109,11 @@ func (s *Service) Report(ctx context.Context, from, to time.Time, service string
 	actor, _ := palisade.ActorFrom(ctx)
 	r := &Report{From: from.UTC(), To: to.UTC(), Service: service, GeneratedAt: s.clock(), GeneratedBy: actor.String(), AuditHead: h,
 		Summary: ReportSummary{ByDisposition: map[string]int{}, BySeverity: map[string]int{}}, Advisories: []ReportAdvisory{}}
-	all, err := s.store.Findings(ctx, FindingFilter{Service: service, Now: r.GeneratedAt})
+	flt := FindingFilter{Service: service, Now: r.GeneratedAt}
+	if err := s.restrict(ctx, &flt); err != nil {
+		return nil, err
+	}
+	all, err := s.store.Findings(ctx, flt)
 	if err != nil {
 		return nil, err
 	}

@@ -51,6 +51,9 @@ func (s *Service) ListFindings(ctx context.Context, f FindingFilter) ([]Finding,
 		return nil, "", palisade.FieldErrorf(palisade.EINVALID, "severity", "unknown severity %q: use one of %v", f.Severity, Severities)
 	}
 	f.Now = s.clock()
+	if err := s.restrict(ctx, &f); err != nil {
+		return nil, "", err
+	}
 	want := f.Limit
 	f.Limit++
 	items, err := s.store.Findings(ctx, f)
@@ -69,7 +72,14 @@ func (s *Service) Finding(ctx context.Context, id string) (*Finding, []Event, er
 	if err := palisade.Authorize(ctx, palisade.RoleViewer); err != nil {
 		return nil, nil, err
 	}
-	return s.store.Finding(ctx, id)
+	f, events, err := s.store.Finding(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.checkService(ctx, f.Service, false); err != nil {
+		return nil, nil, palisade.Errorf(palisade.ENOTFOUND, "finding %q not found", id)
+	}
+	return f, events, nil
 }
 
 // Triage records a decision on findings. Requires responder.
@@ -84,7 +94,14 @@ func (s *Service) Triage(ctx context.Context, ids []string, t Triage) ([]Finding
 		return nil, palisade.Errorf(palisade.EINVALID, "no finding to triage")
 	}
 	now := s.clock()
+	vis, err := s.visible(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return s.store.UpdateFindings(ctx, ids, func(f *Finding) (*Event, error) {
+		if vis != nil && !vis[f.Service] {
+			return nil, palisade.Errorf(palisade.EFORBIDDEN, "finding %s belongs to service %q, outside the teams this token may act for", f.ID, f.Service)
+		}
 		if f.State == t.State && f.Justification == t.Justification && f.Detail == t.Detail {
 			return nil, nil
 		}
@@ -122,6 +139,21 @@ func (s *Service) TriageAll(ctx context.Context, b BulkTriage) ([]Finding, error
 	f := FindingFilter{Advisory: b.Advisory, Package: b.Package, Now: s.clock()}
 	if !b.IncludeDecided {
 		f.State = "open"
+	}
+	if vis, err := s.visible(ctx); err != nil {
+		return nil, err
+	} else if vis != nil {
+		if len(b.Services) == 0 {
+			b.Services = names(vis)
+		}
+		for _, svc := range b.Services {
+			if !vis[svc] {
+				return nil, palisade.Errorf(palisade.EFORBIDDEN, "service %q is outside the teams this token may act for", svc)
+			}
+		}
+		if len(b.Services) == 0 {
+			return []Finding{}, nil
+		}
 	}
 	var ids []string
 	for _, svc := range orAll(b.Services) {
@@ -166,7 +198,14 @@ func (s *Service) Accept(ctx context.Context, ids []string, r AcceptRequest) ([]
 		return nil, err
 	}
 	r.ExpiresAt = r.ExpiresAt.UTC().Truncate(time.Microsecond)
+	vis, err := s.visible(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return s.store.UpdateFindings(ctx, ids, func(f *Finding) (*Event, error) {
+		if vis != nil && !vis[f.Service] {
+			return nil, palisade.Errorf(palisade.EFORBIDDEN, "finding %s belongs to service %q, outside the teams this token may act for", f.ID, f.Service)
+		}
 		if f.State != StateInTriage && f.State != StateExploitable {
 			return nil, palisade.Errorf(palisade.ECONFLICT, "finding %s is %s; only open findings (in_triage, exploitable) can be accepted", f.ID, f.State)
 		}
@@ -218,7 +257,7 @@ func (s *Service) Policy(ctx context.Context) (*Policy, error) {
 // SetPolicy stores the remediation policy and moves the deadline of every
 // unresolved finding to match it. Requires editor.
 func (s *Service) SetPolicy(ctx context.Context, p *Policy) error {
-	if err := palisade.Authorize(ctx, palisade.RoleEditor); err != nil {
+	if err := palisade.AuthorizeAll(ctx, palisade.RoleEditor); err != nil {
 		return err
 	}
 	if err := p.Validate(); err != nil {
@@ -307,6 +346,10 @@ func (s *Service) Metrics(ctx context.Context, sc Scope, from time.Time) (*Metri
 	if err != nil {
 		return nil, err
 	}
+	// A scoped caller sees trends only of scopes wholly inside its teams.
+	if a, _ := palisade.ActorFrom(ctx); a.Scoped() && sc.Service == "" && (sc.Team == "" || !slices.Contains(a.Teams, sc.Team)) {
+		return &MetricsReport{Scope: sc, Current: cur, Definitions: MetricDefinitions, Trend: []Metrics{}}, nil
+	}
 	trend, err := s.store.Snapshots(ctx, sc.Key(), from, now)
 	if err != nil {
 		return nil, err
@@ -352,6 +395,14 @@ func (s *Service) computeScope(ctx context.Context, sc Scope, now time.Time) (Me
 	services, err := s.scopeServices(ctx, sc)
 	if err != nil {
 		return Metrics{}, err
+	}
+	if vis, err := s.visible(ctx); err != nil {
+		return Metrics{}, err
+	} else if vis != nil {
+		if services == nil {
+			services = names(vis)
+		}
+		services = slices.DeleteFunc(services, func(n string) bool { return !vis[n] })
 	}
 	fs, err := s.store.Findings(ctx, FindingFilter{Services: services, Now: now})
 	if err != nil {
@@ -431,6 +482,9 @@ func (s *Service) catalogServices(ctx context.Context) (map[string]string, error
 // Inventory returns a service's current inventory. Requires viewer.
 func (s *Service) Inventory(ctx context.Context, service string) (*Inventory, error) {
 	if err := palisade.Authorize(ctx, palisade.RoleViewer); err != nil {
+		return nil, err
+	}
+	if err := s.checkService(ctx, service, false); err != nil {
 		return nil, err
 	}
 	return s.store.Inventory(ctx, service)

@@ -37,6 +37,9 @@ func (s *Service) ImportVEX(ctx context.Context, name string, data []byte, servi
 		if _, err := s.catalog.Service(ctx, service); err != nil {
 			return nil, err
 		}
+		if err := s.checkService(ctx, service, true); err != nil {
+			return nil, err
+		}
 	}
 	stmts, err := vex.Read(name, data)
 	if err != nil {
@@ -92,7 +95,11 @@ func (s *Service) vexTargets(ctx context.Context, st vex.Statement, service stri
 	var ids []string
 	seen := map[string]bool{}
 	for _, v := range append([]string{st.Vulnerability}, st.Aliases...) {
-		fs, err := s.store.Findings(ctx, FindingFilter{Advisory: v, Service: service, Now: s.clock()})
+		f := FindingFilter{Advisory: v, Service: service, Now: s.clock()}
+		if err := s.restrict(ctx, &f); err != nil {
+			return nil, err
+		}
+		fs, err := s.store.Findings(ctx, f)
 		if err != nil {
 			return nil, err
 		}
@@ -137,7 +144,11 @@ func (s *Service) ExportVEX(ctx context.Context, w io.Writer, service, format st
 			return err
 		}
 	}
-	fs, err := s.store.Findings(ctx, FindingFilter{Service: service, Now: s.clock()})
+	f := FindingFilter{Service: service, Now: s.clock()}
+	if err := s.restrict(ctx, &f); err != nil {
+		return err
+	}
+	fs, err := s.store.Findings(ctx, f)
 	if err != nil {
 		return err
 	}

@@ -98,7 +98,7 @@ func (l *local) Apply(ctx context.Context, doc *catalog.Document, opt catalog.Ap
 }
 
 func (l *local) CreateToken(ctx context.Context, req httpapi.CreateTokenRequest, ttl string) (*httpapi.CreateTokenResponse, error) {
-	cr := identity.CreateRequest{Name: req.Name, Role: req.Role}
+	cr := identity.CreateRequest{Name: req.Name, Role: req.Role, Teams: req.Teams}
 	if ttl != "" {
 		d, err := parseTTL(ttl)
 		if err != nil {

@@ -27,6 +27,11 @@ creation. Roles, each including the rights of the ones before it:
   editor     + change configuration: apply the catalog, policies, objectives
   admin      + manage tokens and read the audit log
 
+A token may be scoped to teams (--team): it then sees and changes only those
+teams' services and their findings, and cannot do what spans the whole
+organisation (apply the catalog, import advisories, manage tokens, read the
+audit log).
+
 Local runs (without --server) act as the operating-system user with admin
 rights: whoever can open the database file can change it anyway.`,
 	}
@@ -36,10 +41,12 @@ rights: whoever can open the database file can change it anyway.`,
 
 func (e *env) tokenCreateCmd() *cobra.Command {
 	var role, expires, format string
+	var teams []string
 	cmd := &cobra.Command{
 		Use:   "create NAME --role ROLE",
 		Short: "Create a token and print its secret once",
 		Example: `  palisade token create ci-pipeline --role editor --expires 90d
+  palisade token create payments-ci --role responder --team payments-team
   palisade token create grafana --role viewer --format json`,
 		Args: exactArgs(1, "one token name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -47,7 +54,7 @@ func (e *env) tokenCreateCmd() *cobra.Command {
 				return err
 			}
 			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
-				res, err := b.CreateToken(ctx, httpapi.CreateTokenRequest{Name: args[0], Role: palisade.Role(role)}, expires)
+				res, err := b.CreateToken(ctx, httpapi.CreateTokenRequest{Name: args[0], Role: palisade.Role(role), Teams: teams}, expires)
 				if err != nil {
 					return err
 				}
@@ -65,6 +72,7 @@ func (e *env) tokenCreateCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&role, "role", "", "viewer, responder, editor or admin (required)")
 	cmd.Flags().StringVar(&expires, "expires", "", "lifetime such as 90d, 12h or 30m (default: no expiry)")
+	cmd.Flags().StringSliceVar(&teams, "team", nil, "scope the token to these teams' services (repeatable; default: all teams)")
 	cmd.MarkFlagRequired("role")
 	addFormatFlag(cmd, &format)
 	return cmd

@@ -54,6 +54,7 @@ CREATE TABLE api_tokens (
     id           TEXT PRIMARY KEY,
     name         TEXT NOT NULL,
     role         TEXT NOT NULL,
+    teams        TEXT NOT NULL DEFAULT '[]',
     hash         TEXT NOT NULL UNIQUE,
     hint         TEXT NOT NULL,
     created_by   TEXT NOT NULL,
