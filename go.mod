@@ -16,8 +16,12 @@ require (
 
 require (
 	github.com/anchore/go-struct-converter v0.1.0 // indirect
+	github.com/expr-lang/expr v1.17.8 // indirect
 	github.com/in-toto/attestation v1.2.0 // indirect
+	github.com/json-iterator/go v1.1.12 // indirect
 	github.com/kr/text v0.2.0 // indirect
+	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
+	github.com/modern-go/reflect2 v1.0.2 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
 

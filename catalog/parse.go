@@ -25,6 +25,10 @@ var sections = map[string]string{
 	"thirdParties": KindThirdParty,
 	// remediation is the CVE process's remediation policy (package vuln).
 	"remediation": "",
+	// slos are the security objectives (package slo).
+	"slos": "",
+	// gates are the change-gate policies (package gate).
+	"gates": "",
 }
 
 // sectionNames returns the keys of sections for error messages.

@@ -149,8 +149,8 @@ thirdParties:
 		},
 	}, {
 		name: "unknown section",
-		in:   "teams: []\nslos:\n  - name: x\n",
-		want: []string{`p.yaml:2:1: unknown section "slos" (expected remediation, services, teams, thirdParties)`},
+		in:   "teams: []\nexperiments:\n  - name: x\n",
+		want: []string{`p.yaml:2:1: unknown section "experiments" (expected gates, remediation, services, slos, teams, thirdParties)`},
 	}, {
 		name: "tier not an integer",
 		in:   "services:\n  - name: a\n    tier: high\n",
@@ -190,7 +190,7 @@ thirdParties:
 	}, {
 		name: "top level not a mapping",
 		in:   "- name: a\n",
-		want: []string{`p.yaml:1:1: expected a mapping of sections (remediation, services, teams, thirdParties), got a list`},
+		want: []string{`p.yaml:1:1: expected a mapping of sections (gates, remediation, services, slos, teams, thirdParties), got a list`},
 	}, {
 		name: "two documents",
 		in:   "teams: []\n---\nservices: []\n",
@@ -255,9 +255,9 @@ thirdParties:
 // A section another capability reads from the same file is accepted and
 // left alone once it is listed in sections.
 func TestParseYAMLOtherSection(t *testing.T) {
-	sections["slos"] = ""
-	defer delete(sections, "slos")
-	d, err := ParseYAML("p.yaml", []byte("slos:\n  - anything: [1, 2]\nteams:\n  - name: a\n"))
+	sections["experiments"] = ""
+	defer delete(sections, "experiments")
+	d, err := ParseYAML("p.yaml", []byte("experiments:\n  - anything: [1, 2]\nteams:\n  - name: a\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -553,8 +553,8 @@ func TestParseJSONErrors(t *testing.T) {
 			[]string{`b.json:2:17: unknown field "teem" in service`}},
 		{"field names are exact", `{"teams": [{"Name": "a"}]}`,
 			[]string{`b.json:1:13: unknown field "Name" in team`}},
-		{"unknown section", `{"slos": []}`,
-			[]string{`b.json:1:2: unknown section "slos" (expected remediation, services, teams, thirdParties)`}},
+		{"unknown section", `{"experiments": []}`,
+			[]string{`b.json:1:2: unknown section "experiments" (expected gates, remediation, services, slos, teams, thirdParties)`}},
 		{"tier not an integer", `{"services": [{"name": "a", "tier": "high"}]}`,
 			[]string{`b.json:1:37: tier: expected an integer, got string "high"`}},
 		{"tier float", `{"services": [{"name": "a", "tier": 2.5}]}`,
@@ -572,7 +572,7 @@ func TestParseJSONErrors(t *testing.T) {
 		{"section not a list", `{"teams": {}}`,
 			[]string{`b.json:1:11: teams: expected a list of teams, got an object`}},
 		{"not an object", `[1]`,
-			[]string{`b.json:1:1: expected an object of sections (remediation, services, teams, thirdParties), got a list`}},
+			[]string{`b.json:1:1: expected an object of sections (gates, remediation, services, slos, teams, thirdParties), got a list`}},
 		{"duplicate field", `{"teams": [{"name": "a", "name": "b"}]}`,
 			[]string{`b.json:1:26: duplicate field "name"`}},
 		{"syntax error", "{\"teams\": [\n  {\"name\": \"a\",}]}",

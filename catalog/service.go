@@ -71,7 +71,9 @@ type Registry struct {
 // SectionHandler decodes a section of palisade.yaml that another capability
 // owns, and returns the change that applying it makes. Decoding happens
 // before anything is written, so an invalid section stops the whole apply.
-type SectionHandler func(ctx context.Context, n *Node) (apply func(ctx context.Context) error, err error)
+// prune is the apply's --prune: a section that declares a set of objects
+// deletes the undeclared ones only then.
+type SectionHandler func(ctx context.Context, n *Node, prune bool) (apply func(ctx context.Context) error, err error)
 
 // HandleSection makes Apply hand the named section to h. Wiring calls it at
 // start-up, before the registry is used.
@@ -108,7 +110,7 @@ func (s *Registry) Apply(ctx context.Context, doc *Document, opt ApplyOptions) (
 		if !ok {
 			return nil, n.Errorf("section %q is not handled here", name)
 		}
-		apply, err := h(ctx, n)
+		apply, err := h(ctx, n, opt.Prune)
 		if err != nil {
 			return nil, err
 		}

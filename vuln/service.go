@@ -500,10 +500,35 @@ func (s *Service) Advisory(ctx context.Context, idOrAlias string) (*Advisory, er
 
 // PolicySection handles the remediation section of palisade.yaml (see
 // catalog.Registry.HandleSection).
-func (s *Service) PolicySection(ctx context.Context, n *catalog.Node) (func(context.Context) error, error) {
+func (s *Service) PolicySection(ctx context.Context, n *catalog.Node, prune bool) (func(context.Context) error, error) {
 	p, err := PolicyFromSection(n)
 	if err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context) error { return s.SetPolicy(ctx, p) }, nil
+}
+
+// ServiceFindings returns every finding of a service, whatever its state,
+// for indicators computed from the CVE process. Requires viewer.
+func (s *Service) ServiceFindings(ctx context.Context, service string) ([]Finding, error) {
+	if err := palisade.Authorize(ctx, palisade.RoleViewer); err != nil {
+		return nil, err
+	}
+	if err := s.checkService(ctx, service, false); err != nil {
+		return nil, err
+	}
+	return s.store.Findings(ctx, FindingFilter{Service: service, Now: s.clock()})
+}
+
+// InventoryTime reports when the service's inventory was recorded (zero
+// without one). Requires viewer.
+func (s *Service) InventoryTime(ctx context.Context, service string) (time.Time, error) {
+	if err := palisade.Authorize(ctx, palisade.RoleViewer); err != nil {
+		return time.Time{}, err
+	}
+	inv, err := s.store.InventoryTimes(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return inv[service], nil
 }
