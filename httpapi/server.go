@@ -16,6 +16,7 @@ import (
 	"github.com/palisade-project/palisade/auditlog"
 	"github.com/palisade-project/palisade/catalog"
 	"github.com/palisade-project/palisade/identity"
+	"github.com/palisade-project/palisade/slo"
 	"github.com/palisade-project/palisade/vuln"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -26,6 +27,7 @@ type Config struct {
 	Identity *identity.Service
 	Audit    *auditlog.Service
 	Vuln     *vuln.Service
+	SLO      *slo.Service
 	// AuditHead reads the audit chain's head, which reports name.
 	AuditHead func(context.Context) (auditlog.Head, error)
 	// Ready reports whether the server can take traffic (database
@@ -113,6 +115,13 @@ func (s *Server) routes() {
 	s.api("GET /api/v1/vuln/report", palisade.RoleViewer, s.handleVulnReport)
 	s.api("GET /api/v1/vuln/policy", palisade.RoleViewer, s.handleGetPolicy)
 	s.api("PUT /api/v1/vuln/policy", palisade.RoleEditor, s.handlePutPolicy)
+
+	s.api("GET /api/v1/slos", palisade.RoleViewer, s.handleListSLOs)
+	s.api("GET /api/v1/slos/{name}", palisade.RoleViewer, s.handleGetSLO)
+	s.api("PUT /api/v1/slos/{name}", palisade.RoleEditor, s.handlePutSLO)
+	s.api("DELETE /api/v1/slos/{name}", palisade.RoleEditor, s.handleDeleteSLO)
+	s.api("POST /api/v1/slos/{name}/events", palisade.RoleResponder, s.handlePushEvents)
+	s.api("POST /api/v1/services/{name}/checks", palisade.RoleResponder, s.handlePushChecks)
 
 	s.api("GET /api/v1/tokens", palisade.RoleAdmin, s.handleListTokens)
 	s.api("POST /api/v1/tokens", palisade.RoleAdmin, s.handleCreateToken)

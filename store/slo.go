@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/palisade-project/palisade"
@@ -207,15 +208,17 @@ func insertReturning(ctx context.Context, tx *auditTx, table, columns, suffix, r
 	for start := 0; start < len(rows); start += per {
 		chunk := rows[start:min(start+per, len(rows))]
 		args := make([]any, 0, len(chunk)*width)
-		q := "INSERT INTO " + table + " (" + columns + ") VALUES "
+		var q strings.Builder
+		q.WriteString("INSERT INTO " + table + " (" + columns + ") VALUES ")
 		for i, r := range chunk {
 			if i > 0 {
-				q += ","
+				q.WriteByte(',')
 			}
-			q += placeholders(width, len(args)+1)
+			q.WriteString(placeholders(width, len(args)+1))
 			args = append(args, r...)
 		}
-		rs, err := tx.QueryContext(ctx, q+" "+suffix+" RETURNING "+returning, args...)
+		q.WriteString(" " + suffix + " RETURNING " + returning)
+		rs, err := tx.QueryContext(ctx, q.String(), args...)
 		if err != nil {
 			return err
 		}

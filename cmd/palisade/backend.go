@@ -19,6 +19,7 @@ import (
 	"github.com/palisade-project/palisade/client"
 	"github.com/palisade-project/palisade/httpapi"
 	"github.com/palisade-project/palisade/identity"
+	"github.com/palisade-project/palisade/slo"
 	"github.com/palisade-project/palisade/store"
 	"github.com/palisade-project/palisade/vuln"
 	"github.com/palisade-project/palisade/vuln/enrich"
@@ -75,6 +76,8 @@ type local struct {
 	identity *identity.Service
 	audit    *auditlog.Service
 	vuln     *vuln.Service
+	engine   *slo.Engine
+	slo      *slo.Service
 }
 
 // newLocal wires the capabilities over db: the one place that knows which
@@ -83,6 +86,14 @@ func newLocal(db *store.DB, log *slog.Logger) *local {
 	l := &local{db: db, catalog: catalog.NewRegistry(db), identity: identity.NewService(db, nil, nil), audit: auditlog.NewService(db)}
 	l.vuln = vuln.NewService(db, l.catalog, nil, log)
 	l.catalog.HandleSection("remediation", l.vuln.PolicySection)
+	l.engine = slo.NewEngine(db, nil, log)
+	l.engine.Register(slo.KindRemediation, slo.RemediationSource{Findings: l.vuln})
+	l.engine.Register(slo.KindExposure, slo.ExposureSource{Findings: l.vuln})
+	l.engine.Register(slo.KindControls, slo.ControlsSource{Store: db})
+	l.engine.Register(slo.KindPrometheus, slo.PrometheusSource{})
+	l.engine.AddSink(slo.LogSink{Log: log})
+	l.slo = slo.NewService(db, l.engine, l.catalog, nil)
+	l.catalog.HandleSection("slos", l.slo.Section)
 	return l
 }
 

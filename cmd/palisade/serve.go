@@ -153,7 +153,7 @@ func (e *env) serve(ctx context.Context, o serveOptions) error {
 		pages = append(pages, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
 	}
 	api := httpapi.New(httpapi.Config{
-		Catalog: app.catalog, Identity: app.identity, Audit: app.audit, Vuln: app.vuln, AuditHead: db.AuditHead, Ready: db.Ready,
+		Catalog: app.catalog, Identity: app.identity, Audit: app.audit, Vuln: app.vuln, SLO: app.slo, AuditHead: db.AuditHead, Ready: db.Ready,
 		Registry: reg, Logger: log, Web: pages, TrustProxy: o.trustProxy, Version: ver,
 	})
 
@@ -224,6 +224,11 @@ func (l *local) jobs(o serveOptions) []jobs.Job {
 			return err
 		}},
 		{Name: "vuln.snapshot", Every: 6 * time.Hour, Run: l.vuln.Snapshot},
+		{Name: "slo.evaluate", Every: time.Minute, Run: func(ctx context.Context) error {
+			_, err := l.engine.EvaluateAll(ctx)
+			return err
+		}},
+		{Name: "slo.compact", Every: time.Hour, Run: l.slo.Compact},
 	}
 	if len(o.syncEcosystems) > 0 {
 		js = append(js, jobs.Job{Name: "vuln.sync", Every: o.syncEvery, Timeout: 2 * time.Hour, Run: func(ctx context.Context) error {
