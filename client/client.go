@@ -19,8 +19,10 @@ import (
 	"github.com/palisade-project/palisade"
 	"github.com/palisade-project/palisade/auditlog"
 	"github.com/palisade-project/palisade/catalog"
+	"github.com/palisade-project/palisade/gate"
 	"github.com/palisade-project/palisade/httpapi"
 	"github.com/palisade-project/palisade/identity"
+	"github.com/palisade-project/palisade/slo"
 	"github.com/palisade-project/palisade/vuln"
 )
 
@@ -331,4 +333,54 @@ func (c *Client) ExportVEX(ctx context.Context, service, format string) (json.Ra
 func (c *Client) Database(ctx context.Context) (*vuln.DatabaseStatus, error) {
 	var out vuln.DatabaseStatus
 	return &out, c.getJSON(ctx, "/api/v1/vuln/database", nil, &out)
+}
+
+// SLOs lists the SLOs (of a service) with their last status.
+func (c *Client) SLOs(ctx context.Context, service string) ([]slo.View, error) {
+	q := url.Values{}
+	if service != "" {
+		q.Set("service", service)
+	}
+	var out httpapi.ListResponse[slo.View]
+	return out.Items, c.getJSON(ctx, "/api/v1/slos", q, &out)
+}
+
+// SLO evaluates one SLO now.
+func (c *Client) SLO(ctx context.Context, name string) (*slo.View, error) {
+	var out slo.View
+	return &out, c.getJSON(ctx, "/api/v1/slos/"+url.PathEscape(name), nil, &out)
+}
+
+// PushEvents pushes events to an SLO.
+func (c *Client) PushEvents(ctx context.Context, name string, events []slo.Event) (*slo.PushResult, error) {
+	var out slo.PushResult
+	return &out, c.postJSON(ctx, "/api/v1/slos/"+url.PathEscape(name)+"/events", httpapi.EventsRequest{Events: events}, &out)
+}
+
+// PushChecks pushes control check results of a service.
+func (c *Client) PushChecks(ctx context.Context, service string, checks []slo.CheckResult) (*slo.PushResult, error) {
+	var out slo.PushResult
+	return &out, c.postJSON(ctx, "/api/v1/services/"+url.PathEscape(service)+"/checks", httpapi.ChecksRequest{Checks: checks}, &out)
+}
+
+// Gate asks for a decision about a change.
+func (c *Client) Gate(ctx context.Context, req gate.Request) (*gate.Record, error) {
+	q := url.Values{"service": {req.Service}}
+	if req.Change != "" {
+		q.Set("change", req.Change)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, f := range req.Files {
+		w, err := mw.CreateFormFile("file", f.Name)
+		if err != nil {
+			return nil, err
+		}
+		w.Write(f.Data)
+	}
+	if err := mw.Close(); err != nil {
+		return nil, err
+	}
+	var out gate.Record
+	return &out, c.upload(ctx, "/api/v1/gate", q, mw.FormDataContentType(), body.Bytes(), &out)
 }

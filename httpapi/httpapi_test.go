@@ -18,6 +18,7 @@ import (
 	"github.com/palisade-project/palisade"
 	"github.com/palisade-project/palisade/auditlog"
 	"github.com/palisade-project/palisade/catalog"
+	"github.com/palisade-project/palisade/gate"
 	"github.com/palisade-project/palisade/identity"
 	"github.com/palisade-project/palisade/slo"
 	"github.com/palisade-project/palisade/store"
@@ -26,11 +27,12 @@ import (
 )
 
 type fixture struct {
-	srv     *Server
-	http    *httptest.Server
-	tokens  map[palisade.Role]string
-	ids     *identity.Service
-	finding string
+	srv      *Server
+	http     *httptest.Server
+	tokens   map[palisade.Role]string
+	ids      *identity.Service
+	finding  string
+	decision string
 }
 
 func newFixture(t testing.TB, dsn string) *fixture {
@@ -46,7 +48,8 @@ func newFixture(t testing.TB, dsn string) *fixture {
 	vs := vuln.NewService(db, reg, nil, nil)
 	engine := slo.NewEngine(db, nil, nil)
 	ss := slo.NewService(db, engine, reg, nil)
-	srv := New(Config{Catalog: reg, Identity: ids, Audit: auditlog.NewService(db), Vuln: vs, SLO: ss, AuditHead: db.AuditHead, Ready: db.Ready, Registry: prometheus.NewRegistry(),
+	gs := gate.NewService(db, vs, ss, reg, nil)
+	srv := New(Config{Catalog: reg, Identity: ids, Audit: auditlog.NewService(db), Vuln: vs, SLO: ss, Gate: gs, AuditHead: db.AuditHead, Ready: db.Ready, Registry: prometheus.NewRegistry(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	f := &fixture{srv: srv, ids: ids, tokens: map[palisade.Role]string{}}
 	admin, err := ids.Bootstrap(ctx, "")
@@ -85,6 +88,11 @@ func newFixture(t testing.TB, dsn string) *fixture {
 		t.Fatal(err)
 	}
 	f.finding = changes[0].Finding.ID
+	dec, err := gs.Decide(actx, gate.Request{Service: "checkout", Files: []vuln.File{{Name: "bom.json", Data: []byte(`{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[]}`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.decision = dec.ID
 	for _, name := range []string{"login", "doomed-viewer", "doomed-responder", "doomed-editor", "doomed-admin"} {
 		if _, _, _, err := ss.Put(actx, []*slo.SLO{{Name: name, Service: "checkout", Objective: 0.999, Window: slo.Window{Rolling: slo.Duration(30 * 24 * time.Hour)},
 			Budgeting: slo.Occurrences, Indicator: slo.Indicator{Kind: slo.KindEvents}}}, false); err != nil {
@@ -137,6 +145,9 @@ var sampleCalls = map[string]struct{ path, ctype, body string }{
 	"GET /api/v1/vuln/advisories/{id}":       {"/api/v1/vuln/advisories/CVE-2026-0001", "", ""},
 	"GET /api/v1/vuln/metrics":               {"/api/v1/vuln/metrics?team=payments-team", "", ""},
 	"GET /api/v1/vuln/policy":                {"/api/v1/vuln/policy", "", ""},
+	"POST /api/v1/gate":                      {"/api/v1/gate?service=checkout&change=PR-1", "application/json", `{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[{"type":"library","name":"jinja2","version":"2.5","purl":"pkg:pypi/jinja2@2.5"}]}`},
+	"GET /api/v1/gate/decisions":             {"/api/v1/gate/decisions?service=checkout", "", ""},
+	"GET /api/v1/gate/decisions/{id}":        {"/api/v1/gate/decisions/{decision}", "", ""},
 	"GET /api/v1/slos":                       {"/api/v1/slos?service=checkout", "", ""},
 	"GET /api/v1/slos/{name}":                {"/api/v1/slos/login", "", ""},
 	"PUT /api/v1/slos/{name}":                {"/api/v1/slos/login", "application/json", `{"service":"checkout","objective":0.99,"window":"28d","indicator":{"kind":"events"},"alerting":{"minEvents":10}}`},
@@ -188,7 +199,7 @@ func TestRoleMatrix(t *testing.T) {
 				}
 				future := time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)
 				nowText := time.Now().UTC().Format(time.RFC3339)
-				path = strings.ReplaceAll(strings.ReplaceAll(path, "{finding}", f.finding), "{future}", future)
+				path = strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(path, "{finding}", f.finding), "{future}", future), "{decision}", f.decision)
 				body = strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(body, "{finding}", f.finding), "{future}", future), "{now}", nowText)
 				token := ""
 				if role != "" {

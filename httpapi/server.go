@@ -15,6 +15,7 @@ import (
 	"github.com/palisade-project/palisade"
 	"github.com/palisade-project/palisade/auditlog"
 	"github.com/palisade-project/palisade/catalog"
+	"github.com/palisade-project/palisade/gate"
 	"github.com/palisade-project/palisade/identity"
 	"github.com/palisade-project/palisade/slo"
 	"github.com/palisade-project/palisade/vuln"
@@ -28,6 +29,7 @@ type Config struct {
 	Audit    *auditlog.Service
 	Vuln     *vuln.Service
 	SLO      *slo.Service
+	Gate     *gate.Service
 	// AuditHead reads the audit chain's head, which reports name.
 	AuditHead func(context.Context) (auditlog.Head, error)
 	// Ready reports whether the server can take traffic (database
@@ -122,6 +124,10 @@ func (s *Server) routes() {
 	s.api("DELETE /api/v1/slos/{name}", palisade.RoleEditor, s.handleDeleteSLO)
 	s.api("POST /api/v1/slos/{name}/events", palisade.RoleResponder, s.handlePushEvents)
 	s.api("POST /api/v1/services/{name}/checks", palisade.RoleResponder, s.handlePushChecks)
+
+	s.api("POST /api/v1/gate", palisade.RoleViewer, s.handleGate)
+	s.api("GET /api/v1/gate/decisions", palisade.RoleViewer, s.handleListGateDecisions)
+	s.api("GET /api/v1/gate/decisions/{id}", palisade.RoleViewer, s.handleGetGateDecision)
 
 	s.api("GET /api/v1/tokens", palisade.RoleAdmin, s.handleListTokens)
 	s.api("POST /api/v1/tokens", palisade.RoleAdmin, s.handleCreateToken)

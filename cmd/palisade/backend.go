@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-project/palisade/client"
+	"github.com/palisade-project/palisade/gate"
 	"github.com/palisade-project/palisade/httpapi"
 	"github.com/palisade-project/palisade/identity"
 	"github.com/palisade-project/palisade/slo"
@@ -49,6 +50,12 @@ type backend interface {
 	ImportVEX(ctx context.Context, name string, data []byte, service string) (*vuln.VEXResult, error)
 	ExportVEX(ctx context.Context, w io.Writer, service, format string) error
 	Database(ctx context.Context) (*vuln.DatabaseStatus, error)
+
+	SLOs(ctx context.Context, service string) ([]slo.View, error)
+	SLO(ctx context.Context, name string) (*slo.View, error)
+	PushEvents(ctx context.Context, name string, events []slo.Event) (*slo.PushResult, error)
+	PushChecks(ctx context.Context, service string, checks []slo.CheckResult) (*slo.PushResult, error)
+	Gate(ctx context.Context, req gate.Request) (*gate.Record, error)
 	Close() error
 }
 
@@ -78,6 +85,7 @@ type local struct {
 	vuln     *vuln.Service
 	engine   *slo.Engine
 	slo      *slo.Service
+	gate     *gate.Service
 }
 
 // newLocal wires the capabilities over db: the one place that knows which
@@ -94,6 +102,8 @@ func newLocal(db *store.DB, log *slog.Logger) *local {
 	l.engine.AddSink(slo.LogSink{Log: log})
 	l.slo = slo.NewService(db, l.engine, l.catalog, nil)
 	l.catalog.HandleSection("slos", l.slo.Section)
+	l.gate = gate.NewService(db, l.vuln, l.slo, l.catalog, nil)
+	l.catalog.HandleSection("gates", l.gate.Section)
 	return l
 }
 
@@ -229,6 +239,24 @@ func (l *local) ExportVEX(ctx context.Context, w io.Writer, service, format stri
 
 func (l *local) Database(ctx context.Context) (*vuln.DatabaseStatus, error) {
 	return l.vuln.Database(ctx)
+}
+
+func (l *local) SLOs(ctx context.Context, service string) ([]slo.View, error) {
+	return l.slo.List(ctx, service)
+}
+
+func (l *local) SLO(ctx context.Context, name string) (*slo.View, error) { return l.slo.Get(ctx, name) }
+
+func (l *local) PushEvents(ctx context.Context, name string, events []slo.Event) (*slo.PushResult, error) {
+	return l.slo.PushEvents(ctx, name, events)
+}
+
+func (l *local) PushChecks(ctx context.Context, service string, checks []slo.CheckResult) (*slo.PushResult, error) {
+	return l.slo.PushChecks(ctx, service, checks)
+}
+
+func (l *local) Gate(ctx context.Context, req gate.Request) (*gate.Record, error) {
+	return l.gate.Decide(ctx, req)
 }
 
 // remote runs commands through a server's API.
@@ -380,4 +408,22 @@ func (e *env) withBackend(cmd *cobra.Command, fn func(ctx context.Context, b bac
 	}
 	defer b.Close()
 	return fn(ctx, b)
+}
+
+func (r remote) SLOs(ctx context.Context, service string) ([]slo.View, error) {
+	return r.c.SLOs(ctx, service)
+}
+
+func (r remote) SLO(ctx context.Context, name string) (*slo.View, error) { return r.c.SLO(ctx, name) }
+
+func (r remote) PushEvents(ctx context.Context, name string, events []slo.Event) (*slo.PushResult, error) {
+	return r.c.PushEvents(ctx, name, events)
+}
+
+func (r remote) PushChecks(ctx context.Context, service string, checks []slo.CheckResult) (*slo.PushResult, error) {
+	return r.c.PushChecks(ctx, service, checks)
+}
+
+func (r remote) Gate(ctx context.Context, req gate.Request) (*gate.Record, error) {
+	return r.c.Gate(ctx, req)
 }

@@ -153,7 +153,7 @@ func (e *env) serve(ctx context.Context, o serveOptions) error {
 		pages = append(pages, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
 	}
 	api := httpapi.New(httpapi.Config{
-		Catalog: app.catalog, Identity: app.identity, Audit: app.audit, Vuln: app.vuln, SLO: app.slo, AuditHead: db.AuditHead, Ready: db.Ready,
+		Catalog: app.catalog, Identity: app.identity, Audit: app.audit, Vuln: app.vuln, SLO: app.slo, Gate: app.gate, AuditHead: db.AuditHead, Ready: db.Ready,
 		Registry: reg, Logger: log, Web: pages, TrustProxy: o.trustProxy, Version: ver,
 	})
 
