@@ -303,3 +303,41 @@ func TestSLOSectionErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestHistory(t *testing.T) {
+	w := newWorld(t, storetest.DSN(t, "sqlite"))
+	// Ten days of traffic with a bad day in the middle.
+	var evs []slo.Event
+	start := w.clock.now()
+	for h := range 240 {
+		good := 1000.0
+		if h/24 == 5 {
+			good = 990
+		}
+		evs = append(evs, slo.Event{Time: start.Add(time.Duration(h) * time.Hour), Good: good, Total: 1000})
+	}
+	w.clock.add(240 * time.Hour)
+	if _, err := w.svc.PushEvents(w.ctx, "login-success", evs); err != nil {
+		t.Fatal(err)
+	}
+	hist, err := w.svc.History(w.ctx, "login-success", 31)
+	if err != nil || len(hist) != 31 {
+		t.Fatalf("history: %d %v", len(hist), err)
+	}
+	last := hist[len(hist)-1]
+	if last.ErrorBudgetRemaining == nil || *last.ErrorBudgetRemaining >= 1 {
+		t.Fatalf("last point: %+v", last)
+	}
+	// Points are a day apart across the 30-day window; traffic starts 20
+	// days in and its sixth day is bad (1% errors on a 99.9% objective).
+	at := func(day int) slo.Status { return hist[day] }
+	if at(19).Status != slo.StatusNoData {
+		t.Errorf("before any traffic: %+v", at(19))
+	}
+	if b := at(24).ErrorBudgetRemaining; b == nil || *b != 1 {
+		t.Errorf("after five good days the budget is whole: %v", b)
+	}
+	if b := at(26).ErrorBudgetRemaining; b == nil || *b >= 0 {
+		t.Errorf("after the bad day the budget is overspent: %v", b)
+	}
+}
