@@ -87,6 +87,10 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if out == nil {
 		return nil
 	}
+	if raw, ok := out.(*[]byte); ok {
+		*raw = data
+		return nil
+	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("decode answer of %s %s: %w", method, path, err)
 	}
@@ -383,4 +387,21 @@ func (c *Client) Gate(ctx context.Context, req gate.Request) (*gate.Record, erro
 	}
 	var out gate.Record
 	return &out, c.upload(ctx, "/api/v1/gate", q, mw.FormDataContentType(), body.Bytes(), &out)
+}
+
+// Text fetches a non-JSON resource (rule files, OpenSLO documents).
+func (c *Client) Text(ctx context.Context, path string, q url.Values) ([]byte, error) {
+	var out []byte
+	return out, c.getJSON(ctx, path, q, &out)
+}
+
+// ImportOpenSLO uploads OpenSLO documents.
+func (c *Client) ImportOpenSLO(ctx context.Context, name string, data []byte, prune bool) (*httpapi.OpenSLOImport, error) {
+	q := url.Values{"name": {name}, "prune": {strconv.FormatBool(prune)}}
+	ctype := "application/yaml"
+	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
+		ctype = "application/json"
+	}
+	var out httpapi.OpenSLOImport
+	return &out, c.upload(ctx, "/api/v1/openslo", q, ctype, data, &out)
 }

@@ -125,6 +125,10 @@ func (s *Server) routes() {
 	s.api("POST /api/v1/slos/{name}/events", palisade.RoleResponder, s.handlePushEvents)
 	s.api("POST /api/v1/services/{name}/checks", palisade.RoleResponder, s.handlePushChecks)
 
+	s.api("GET /api/v1/prometheus/rules", palisade.RoleViewer, s.handlePrometheusRules)
+	s.api("GET /api/v1/openslo", palisade.RoleViewer, s.handleExportOpenSLO)
+	s.api("POST /api/v1/openslo", palisade.RoleEditor, s.handleImportOpenSLO)
+
 	s.api("POST /api/v1/gate", palisade.RoleViewer, s.handleGate)
 	s.api("GET /api/v1/gate/decisions", palisade.RoleViewer, s.handleListGateDecisions)
 	s.api("GET /api/v1/gate/decisions/{id}", palisade.RoleViewer, s.handleGetGateDecision)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -21,6 +22,8 @@ import (
 	"github.com/palisade-project/palisade/httpapi"
 	"github.com/palisade-project/palisade/identity"
 	"github.com/palisade-project/palisade/slo"
+	"github.com/palisade-project/palisade/slo/openslo"
+	"github.com/palisade-project/palisade/slo/promrules"
 	"github.com/palisade-project/palisade/store"
 	"github.com/palisade-project/palisade/vuln"
 	"github.com/palisade-project/palisade/vuln/enrich"
@@ -56,6 +59,9 @@ type backend interface {
 	PushEvents(ctx context.Context, name string, events []slo.Event) (*slo.PushResult, error)
 	PushChecks(ctx context.Context, service string, checks []slo.CheckResult) (*slo.PushResult, error)
 	Gate(ctx context.Context, req gate.Request) (*gate.Record, error)
+	PrometheusRules(ctx context.Context, service string) ([]byte, error)
+	ExportOpenSLO(ctx context.Context, service string) ([]byte, error)
+	ImportOpenSLO(ctx context.Context, name string, data []byte, prune bool) (*httpapi.OpenSLOImport, error)
 	Close() error
 }
 
@@ -259,6 +265,44 @@ func (l *local) Gate(ctx context.Context, req gate.Request) (*gate.Record, error
 	return l.gate.Decide(ctx, req)
 }
 
+func (l *local) PrometheusRules(ctx context.Context, service string) ([]byte, error) {
+	views, err := l.slo.List(ctx, service)
+	if err != nil {
+		return nil, err
+	}
+	var prom []*slo.SLO
+	for _, v := range views {
+		if v.SLO.Indicator.Kind == slo.KindPrometheus {
+			prom = append(prom, v.SLO)
+		}
+	}
+	rf, err := promrules.Generate(prom)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	err = rf.WriteYAML(&buf)
+	return buf.Bytes(), err
+}
+
+func (l *local) ExportOpenSLO(ctx context.Context, service string) ([]byte, error) {
+	views, err := l.slo.List(ctx, service)
+	if err != nil {
+		return nil, err
+	}
+	slos := make([]*slo.SLO, 0, len(views))
+	for _, v := range views {
+		slos = append(slos, v.SLO)
+	}
+	var buf bytes.Buffer
+	err = openslo.Write(&buf, slos)
+	return buf.Bytes(), err
+}
+
+func (l *local) ImportOpenSLO(ctx context.Context, name string, data []byte, prune bool) (*httpapi.OpenSLOImport, error) {
+	return httpapi.ImportOpenSLO(ctx, l.slo, name, data, prune)
+}
+
 // remote runs commands through a server's API.
 type remote struct{ c *client.Client }
 
@@ -426,4 +470,24 @@ func (r remote) PushChecks(ctx context.Context, service string, checks []slo.Che
 
 func (r remote) Gate(ctx context.Context, req gate.Request) (*gate.Record, error) {
 	return r.c.Gate(ctx, req)
+}
+
+func (r remote) PrometheusRules(ctx context.Context, service string) ([]byte, error) {
+	return r.c.Text(ctx, "/api/v1/prometheus/rules", serviceQuery(service))
+}
+
+func (r remote) ExportOpenSLO(ctx context.Context, service string) ([]byte, error) {
+	return r.c.Text(ctx, "/api/v1/openslo", serviceQuery(service))
+}
+
+func (r remote) ImportOpenSLO(ctx context.Context, name string, data []byte, prune bool) (*httpapi.OpenSLOImport, error) {
+	return r.c.ImportOpenSLO(ctx, name, data, prune)
+}
+
+func serviceQuery(service string) url.Values {
+	q := url.Values{}
+	if service != "" {
+		q.Set("service", service)
+	}
+	return q
 }

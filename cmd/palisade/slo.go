@@ -10,6 +10,7 @@ import (
 
 	"github.com/palisade-project/palisade/httpapi"
 	"github.com/palisade-project/palisade/slo"
+	"github.com/palisade-project/palisade/slo/openslo"
 )
 
 func (e *env) sloCmd() *cobra.Command {
@@ -23,7 +24,7 @@ events, or a Prometheus ratio. Palisade computes the SLI, the error budget left
 ratio / (1 - objective)), and raises multi-window multi-burn-rate alerts.
 Declare SLOs in palisade.yaml (slos:) and apply them; see docs/slo.md.`,
 	}
-	cmd.AddCommand(e.sloListCmd(), e.sloShowCmd(), e.sloPushCmd(), e.sloCheckCmd())
+	cmd.AddCommand(e.sloListCmd(), e.sloShowCmd(), e.sloPushCmd(), e.sloCheckCmd(), e.sloRulesCmd(), e.sloImportCmd(), e.sloExportCmd())
 	return cmd
 }
 
@@ -168,5 +169,92 @@ func (e *env) sloCheckCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&ok, "ok", false, "the check passed")
 	cmd.Flags().BoolVar(&failed, "failed", false, "the check failed")
 	cmd.Flags().StringVar(&at, "at", "", "when (RFC 3339; default now)")
+	return cmd
+}
+
+func (e *env) sloRulesCmd() *cobra.Command {
+	var service, format string
+	cmd := &cobra.Command{
+		Use:   "rules --format prometheus",
+		Short: "Write Prometheus recording and alerting rules for the Prometheus-backed SLOs",
+		Long: `Rules writes a Prometheus rule file: the error ratio of each Prometheus-backed SLO
+over every burn window, its budget and burn rates as recording rules, and the
+multi-window multi-burn-rate page and ticket alerts, with factors scaled to the
+SLO's period. Check it with 'promtool check rules'. See docs/slo-prometheus.md.`,
+		Example: `  palisade slo rules --format prometheus > /etc/prometheus/rules/palisade.yml && promtool check rules /etc/prometheus/rules/palisade.yml`,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "prometheus" {
+				return usagef("--format %q: the only rule format is prometheus", format)
+			}
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				out, err := b.PrometheusRules(ctx, service)
+				if err != nil {
+					return err
+				}
+				_, err = e.stdout.Write(out)
+				return err
+			})
+		},
+	}
+	cmd.Flags().StringVar(&service, "service", "", "only this service's SLOs")
+	cmd.Flags().StringVar(&format, "format", "prometheus", "rule format: prometheus")
+	return cmd
+}
+
+func (e *env) sloImportCmd() *cobra.Command {
+	var prune bool
+	var format string
+	cmd := &cobra.Command{
+		Use:     "import FILE",
+		Short:   "Import SLOs from OpenSLO v1 documents",
+		Example: `  palisade slo import slos.openslo.yaml`,
+		Args:    exactArgs(1, "one OpenSLO file ('-' for stdin)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format); err != nil {
+				return err
+			}
+			data, err := e.readLimited(args[0], openslo.MaxSize)
+			if err != nil {
+				return err
+			}
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				res, err := b.ImportOpenSLO(ctx, displayName(args[0]), data, prune)
+				if err != nil {
+					return err
+				}
+				for _, w := range res.Warnings {
+					fmt.Fprintln(e.stderr, "palisade: warning:", w)
+				}
+				t := table{header: []string{"created", "updated", "deleted"}}
+				t.add(fmt.Sprint(res.Created), fmt.Sprint(res.Updated), fmt.Sprint(res.Deleted))
+				return render(e.stdout, format, res, t)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&prune, "prune", false, "delete SLOs the file does not declare")
+	addFormatFlag(cmd, &format)
+	return cmd
+}
+
+func (e *env) sloExportCmd() *cobra.Command {
+	var service string
+	cmd := &cobra.Command{
+		Use:     "export",
+		Short:   "Write the SLOs as OpenSLO v1 documents",
+		Example: `  palisade slo export --service checkout > checkout.openslo.yaml`,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return e.withBackend(cmd, func(ctx context.Context, b backend) error {
+				out, err := b.ExportOpenSLO(ctx, service)
+				if err != nil {
+					return err
+				}
+				_, err = e.stdout.Write(out)
+				return err
+			})
+		},
+	}
+	cmd.Flags().StringVar(&service, "service", "", "only this service's SLOs")
 	return cmd
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,6 +65,29 @@ func TestSLOsAndGateFromTheCLI(t *testing.T) {
 	if !strings.Contains(out, `"sli": 0.9995`) || !strings.Contains(out, `"errorBudgetRemaining": 0.5`) {
 		t.Errorf("slo show: %s", out)
 	}
+	// OpenSLO out and back in changes nothing; rules for Prometheus SLOs.
+	exported := run("", 0, "slo", "export")
+	if !strings.Contains(exported, "kind: SLO") || !strings.Contains(exported, "checkout-logins") {
+		t.Errorf("export: %.500s", exported)
+	}
+	if out := run(exported, 0, "slo", "import", "-", "--format", "json"); !strings.Contains(out, `"created": 0`) || !strings.Contains(out, `"updated": 0`) {
+		t.Errorf("re-import of the export: %s", out)
+	}
+	prom := filepath.Join(dir, "prom.yaml")
+	os.WriteFile(prom, []byte("slos:\n  - name: api-availability\n    service: api-gateway\n    objective: 99.9\n    window: 30d\n    indicator:\n      prometheus:\n        server: http://127.0.0.1:9090\n        bad: sum(rate(http_requests_total{code=~\"5..\"}[{{.window}}]))\n        total: sum(rate(http_requests_total[{{.window}}]))\n"), 0o600)
+	run("", 0, "apply", "-f", prom)
+	rules := run("", 0, "slo", "rules", "--format", "prometheus")
+	if !strings.Contains(rules, "api-availability") || !strings.Contains(rules, "14.4") {
+		t.Errorf("rules: %.800s", rules)
+	}
+	if promtool, err := exec.LookPath("promtool"); err == nil {
+		rf := filepath.Join(dir, "rules.yml")
+		os.WriteFile(rf, []byte(rules), 0o600)
+		if out, err := exec.Command(promtool, "check", "rules", rf).CombinedOutput(); err != nil {
+			t.Errorf("promtool check rules: %v\n%s", err, out)
+		}
+	}
+	run("", 2, "slo", "rules", "--format", "sloth")
 	run("", 0, "slo", "check", "checkout", "mfa", "--ok")
 	run("", 2, "slo", "check", "checkout", "mfa")
 
