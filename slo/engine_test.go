@@ -20,12 +20,15 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 type sink struct{ alerts []slo.Alert }
 
-func (s *sink) Notify(ctx context.Context, a slo.Alert) error { s.alerts = append(s.alerts, a); return nil }
+func (s *sink) Notify(ctx context.Context, a slo.Alert) error {
+	s.alerts = append(s.alerts, a)
+	return nil
+}
 
 type world struct {
 	db     *store.DB

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"strings"
+	"regexp"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -64,7 +64,7 @@ func (p PrometheusSource) Measure(ctx context.Context, s *SLO, now time.Time) (*
 		if math.IsNaN(sum) || math.IsInf(sum, 0) {
 			return 0, false, nil
 		}
-		if strings.Contains(q, "{{.window}}") {
+		if windowPlaceholder.MatchString(q) {
 			sum *= w.Seconds() // rate → count
 		}
 		return sum, true, nil
@@ -106,12 +106,16 @@ func (p PrometheusSource) Measure(ctx context.Context, s *SLO, now time.Time) (*
 	return m, nil
 }
 
+// windowPlaceholder matches {{.window}}, spaces allowed as Go templates
+// and Sloth allow them.
+var windowPlaceholder = regexp.MustCompile(`\{\{\s*\.window\s*\}\}`)
+
 // windowed puts the window into a query: in place of {{.window}}, or
 // around a counter expression.
 func windowed(q string, w time.Duration) string {
 	r := promDuration(w)
-	if strings.Contains(q, "{{.window}}") {
-		return strings.ReplaceAll(q, "{{.window}}", r)
+	if windowPlaceholder.MatchString(q) {
+		return windowPlaceholder.ReplaceAllLiteralString(q, r)
 	}
 	return "sum(increase((" + q + ")[" + r + ":]))"
 }
