@@ -289,3 +289,45 @@ func (s *Registry) Neighbourhood(ctx context.Context, name string) (*Graph, erro
 	g := &Graph{Center: name, Upstream: slices.Clone(d.Dependents), Downstream: slices.Clone(d.DependsOn), Vendors: slices.Clone(d.ThirdParties)}
 	return g, nil
 }
+
+// TeamServices returns the names of the services owned by any of teams.
+// Requires viewer.
+func (s *Registry) TeamServices(ctx context.Context, teams ...string) ([]string, error) {
+	var out []string
+	for _, team := range teams {
+		f := ServiceFilter{Team: team, Limit: MaxPageSize}
+		for {
+			page, next, err := s.ListServices(ctx, f)
+			if err != nil {
+				return nil, err
+			}
+			for _, svc := range page {
+				out = append(out, svc.Name)
+			}
+			if next == "" {
+				break
+			}
+			f.After = next
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Visible returns the services the caller may see: nil when the caller is
+// not scoped to teams (all of them), else the services of its teams.
+func (s *Registry) Visible(ctx context.Context) (map[string]bool, error) {
+	a, _ := palisade.ActorFrom(ctx)
+	if !a.Scoped() {
+		return nil, nil
+	}
+	names, err := s.TeamServices(ctx, a.Teams...)
+	if err != nil {
+		return nil, err
+	}
+	set := make(map[string]bool, len(names))
+	for _, n := range names {
+		set[n] = true
+	}
+	return set, nil
+}

@@ -264,20 +264,12 @@ func (c *Client) Scan(ctx context.Context, files []vuln.File, service, format st
 	if format != "" {
 		q.Set("format", format)
 	}
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	for _, f := range files {
-		w, err := mw.CreateFormFile("file", f.Name)
-		if err != nil {
-			return nil, err
-		}
-		w.Write(f.Data)
-	}
-	if err := mw.Close(); err != nil {
+	body, ctype, err := multipartFiles(files)
+	if err != nil {
 		return nil, err
 	}
 	var out vuln.ScanResult
-	return &out, c.upload(ctx, "/api/v1/vuln/scan", q, mw.FormDataContentType(), body.Bytes(), &out)
+	return &out, c.upload(ctx, "/api/v1/vuln/scan", q, ctype, body, &out)
 }
 
 // ImportAdvisories uploads an OSV zip or JSON record.
@@ -373,20 +365,12 @@ func (c *Client) Gate(ctx context.Context, req gate.Request) (*gate.Record, erro
 	if req.Change != "" {
 		q.Set("change", req.Change)
 	}
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	for _, f := range req.Files {
-		w, err := mw.CreateFormFile("file", f.Name)
-		if err != nil {
-			return nil, err
-		}
-		w.Write(f.Data)
-	}
-	if err := mw.Close(); err != nil {
+	body, ctype, err := multipartFiles(req.Files)
+	if err != nil {
 		return nil, err
 	}
 	var out gate.Record
-	return &out, c.upload(ctx, "/api/v1/gate", q, mw.FormDataContentType(), body.Bytes(), &out)
+	return &out, c.upload(ctx, "/api/v1/gate", q, ctype, body, &out)
 }
 
 // Text fetches a non-JSON resource (rule files, OpenSLO documents).
@@ -404,4 +388,23 @@ func (c *Client) ImportOpenSLO(ctx context.Context, name string, data []byte, pr
 	}
 	var out httpapi.OpenSLOImport
 	return &out, c.upload(ctx, "/api/v1/openslo", q, ctype, data, &out)
+}
+
+// multipartFiles encodes files as multipart/form-data parts named "file".
+func multipartFiles(files []vuln.File) ([]byte, string, error) {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, f := range files {
+		w, err := mw.CreateFormFile("file", f.Name)
+		if err != nil {
+			return nil, "", err
+		}
+		if _, err := w.Write(f.Data); err != nil {
+			return nil, "", err
+		}
+	}
+	if err := mw.Close(); err != nil {
+		return nil, "", err
+	}
+	return body.Bytes(), mw.FormDataContentType(), nil
 }

@@ -203,18 +203,17 @@ func (s *Service) List(ctx context.Context, service, before string, limit int) (
 
 // visible drops decisions about services outside a scoped caller's teams.
 func (s *Service) visible(ctx context.Context, recs []Record) []Record {
-	a, _ := palisade.ActorFrom(ctx)
+	vis, err := s.catalog.Visible(ctx)
+	if err != nil || vis == nil {
+		if err != nil {
+			return nil
+		}
+		return recs
+	}
 	out := recs[:0]
 	for _, r := range recs {
-		svc, err := s.catalog.Service(ctx, r.Service)
-		if err != nil {
-			continue
-		}
-		for _, t := range a.Teams {
-			if svc.Team == t {
-				out = append(out, r)
-				break
-			}
+		if vis[r.Service] {
+			out = append(out, r)
 		}
 	}
 	return out

@@ -131,7 +131,3 @@ func listPage[T any](list func(ctx context.Context, after string, limit int) ([]
 		return nil
 	}
 }
-
-func catalogFilter(team, after string) catalog.ServiceFilter {
-	return catalog.ServiceFilter{Team: team, After: after, Limit: catalog.MaxPageSize}
-}

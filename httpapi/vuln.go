@@ -65,21 +65,11 @@ func (s *Server) teamServices(r *http.Request, team string) ([]string, error) {
 	if _, err := s.cfg.Catalog.Team(r.Context(), team); err != nil {
 		return nil, err
 	}
-	out := []string{}
-	cursor := ""
-	for {
-		page, next, err := s.cfg.Catalog.ListServices(r.Context(), catalogFilter(team, cursor))
-		if err != nil {
-			return nil, err
-		}
-		for _, svc := range page {
-			out = append(out, svc.Name)
-		}
-		if next == "" {
-			return out, nil
-		}
-		cursor = next
+	names, err := s.cfg.Catalog.TeamServices(r.Context(), team)
+	if names == nil {
+		names = []string{}
 	}
+	return names, err
 }
 
 func (s *Server) handleListFindings(w http.ResponseWriter, r *http.Request) error {

@@ -53,28 +53,7 @@ type View struct {
 
 // visible returns the services the caller may see, nil for all.
 func (s *Service) visible(ctx context.Context) (map[string]bool, error) {
-	a, _ := palisade.ActorFrom(ctx)
-	if !a.Scoped() {
-		return nil, nil
-	}
-	set := map[string]bool{}
-	for _, team := range a.Teams {
-		f := catalog.ServiceFilter{Team: team, Limit: catalog.MaxPageSize}
-		for {
-			page, next, err := s.catalog.ListServices(ctx, f)
-			if err != nil {
-				return nil, err
-			}
-			for _, svc := range page {
-				set[svc.Name] = true
-			}
-			if next == "" {
-				break
-			}
-			f.After = next
-		}
-	}
-	return set, nil
+	return s.catalog.Visible(ctx)
 }
 
 // List returns every SLO (of service, when given) with its last evaluated

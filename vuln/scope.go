@@ -2,37 +2,14 @@ package vuln
 
 import (
 	"context"
-	"slices"
-
 	"github.com/palisade-project/palisade"
-	"github.com/palisade-project/palisade/catalog"
+	"slices"
 )
 
 // visible returns the services the caller may see, or nil when the caller
 // is not scoped to teams (everything is visible).
 func (s *Service) visible(ctx context.Context) (map[string]bool, error) {
-	a, _ := palisade.ActorFrom(ctx)
-	if !a.Scoped() {
-		return nil, nil
-	}
-	set := map[string]bool{}
-	for _, team := range a.Teams {
-		f := catalog.ServiceFilter{Team: team, Limit: catalog.MaxPageSize}
-		for {
-			page, next, err := s.catalog.ListServices(ctx, f)
-			if err != nil {
-				return nil, err
-			}
-			for _, svc := range page {
-				set[svc.Name] = true
-			}
-			if next == "" {
-				break
-			}
-			f.After = next
-		}
-	}
-	return set, nil
+	return s.catalog.Visible(ctx)
 }
 
 // names returns a scope's services in order.

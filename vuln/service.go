@@ -372,21 +372,7 @@ func (s *Service) scopeServices(ctx context.Context, sc Scope) ([]string, error)
 		if _, err := s.catalog.Team(ctx, sc.Team); err != nil {
 			return nil, err
 		}
-		var out []string
-		f := catalog.ServiceFilter{Team: sc.Team, Limit: catalog.MaxPageSize}
-		for {
-			page, next, err := s.catalog.ListServices(ctx, f)
-			if err != nil {
-				return nil, err
-			}
-			for _, x := range page {
-				out = append(out, x.Name)
-			}
-			if next == "" {
-				return append([]string{}, out...), nil
-			}
-			f.After = next
-		}
+		return s.catalog.TeamServices(ctx, sc.Team)
 	}
 	return nil, nil
 }

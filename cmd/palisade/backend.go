@@ -172,21 +172,11 @@ func teamServices(ctx context.Context, reg *catalog.Registry, team string) ([]st
 	if _, err := reg.Team(ctx, team); err != nil {
 		return nil, err
 	}
-	out := []string{}
-	f := catalog.ServiceFilter{Team: team, Limit: catalog.MaxPageSize}
-	for {
-		page, next, err := reg.ListServices(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range page {
-			out = append(out, s.Name)
-		}
-		if next == "" {
-			return out, nil
-		}
-		f.After = next
+	names, err := reg.TeamServices(ctx, team)
+	if names == nil {
+		names = []string{}
 	}
+	return names, err
 }
 
 func (l *local) Finding(ctx context.Context, id string) (*httpapi.FindingResponse, error) {
