@@ -29,6 +29,16 @@ var sections = map[string]string{
 	"slos": "",
 	// gates are the change-gate policies (package gate).
 	"gates": "",
+	// severities and routing steer incident response (package incident).
+	"severities": "",
+	"routing":    "",
+	// notifiers are where notifications go (package notify).
+	"notifiers": "",
+	// retrospectives holds the retrospective templates (package retro).
+	"retrospectives": "",
+	// alertSources are the senders of alerts with their credentials
+	// (package intake).
+	"alertSources": "",
 }
 
 // sectionNames returns the keys of sections for error messages.

@@ -150,7 +150,7 @@ thirdParties:
 	}, {
 		name: "unknown section",
 		in:   "teams: []\nexperiments:\n  - name: x\n",
-		want: []string{`p.yaml:2:1: unknown section "experiments" (expected gates, remediation, services, slos, teams, thirdParties)`},
+		want: []string{`p.yaml:2:1: unknown section "experiments" (expected alertSources, gates, notifiers, remediation, retrospectives, routing, services, severities, slos, teams, thirdParties)`},
 	}, {
 		name: "tier not an integer",
 		in:   "services:\n  - name: a\n    tier: high\n",
@@ -190,7 +190,7 @@ thirdParties:
 	}, {
 		name: "top level not a mapping",
 		in:   "- name: a\n",
-		want: []string{`p.yaml:1:1: expected a mapping of sections (gates, remediation, services, slos, teams, thirdParties), got a list`},
+		want: []string{`p.yaml:1:1: expected a mapping of sections (alertSources, gates, notifiers, remediation, retrospectives, routing, services, severities, slos, teams, thirdParties), got a list`},
 	}, {
 		name: "two documents",
 		in:   "teams: []\n---\nservices: []\n",
@@ -554,7 +554,7 @@ func TestParseJSONErrors(t *testing.T) {
 		{"field names are exact", `{"teams": [{"Name": "a"}]}`,
 			[]string{`b.json:1:13: unknown field "Name" in team`}},
 		{"unknown section", `{"experiments": []}`,
-			[]string{`b.json:1:2: unknown section "experiments" (expected gates, remediation, services, slos, teams, thirdParties)`}},
+			[]string{`b.json:1:2: unknown section "experiments" (expected alertSources, gates, notifiers, remediation, retrospectives, routing, services, severities, slos, teams, thirdParties)`}},
 		{"tier not an integer", `{"services": [{"name": "a", "tier": "high"}]}`,
 			[]string{`b.json:1:37: tier: expected an integer, got string "high"`}},
 		{"tier float", `{"services": [{"name": "a", "tier": 2.5}]}`,
@@ -572,7 +572,7 @@ func TestParseJSONErrors(t *testing.T) {
 		{"section not a list", `{"teams": {}}`,
 			[]string{`b.json:1:11: teams: expected a list of teams, got an object`}},
 		{"not an object", `[1]`,
-			[]string{`b.json:1:1: expected an object of sections (gates, remediation, services, slos, teams, thirdParties), got a list`}},
+			[]string{`b.json:1:1: expected an object of sections (alertSources, gates, notifiers, remediation, retrospectives, routing, services, severities, slos, teams, thirdParties), got a list`}},
 		{"duplicate field", `{"teams": [{"name": "a", "name": "b"}]}`,
 			[]string{`b.json:1:26: duplicate field "name"`}},
 		{"syntax error", "{\"teams\": [\n  {\"name\": \"a\",}]}",

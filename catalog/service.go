@@ -75,6 +75,16 @@ type Registry struct {
 // deletes the undeclared ones only then.
 type SectionHandler func(ctx context.Context, n *Node, prune bool) (apply func(ctx context.Context) error, err error)
 
+type siblingsKey struct{}
+
+// Sibling returns section name of the document a SectionHandler is
+// decoding, or nil: for sections that refer to each other (routing rules
+// name the severities declared beside them).
+func Sibling(ctx context.Context, name string) *Node {
+	m, _ := ctx.Value(siblingsKey{}).(map[string]*Node)
+	return m[name]
+}
+
 // HandleSection makes Apply hand the named section to h. Wiring calls it at
 // start-up, before the registry is used.
 func (s *Registry) HandleSection(name string, h SectionHandler) {
@@ -105,6 +115,7 @@ func (s *Registry) Apply(ctx context.Context, doc *Document, opt ApplyOptions) (
 	doc.Normalize()
 	var then []func(context.Context) error
 	var names []string
+	ctx = context.WithValue(ctx, siblingsKey{}, doc.Sections)
 	for name, n := range doc.Sections {
 		h, ok := s.sections[name]
 		if !ok {

@@ -13,35 +13,12 @@ import (
 
 // PutGatePolicies implements gate.Store.
 func (db *DB) PutGatePolicies(ctx context.Context, section json.RawMessage) error {
-	return db.writeTx(ctx, func(tx *auditTx) error {
-		var before string
-		err := tx.QueryRowContext(ctx, `SELECT section FROM gate_policies WHERE id = 1`).Scan(&before)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return db.mapErr("read gate policies", err)
-		}
-		if before == string(section) {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO gate_policies (id, section, updated_at) VALUES (1, $1, $2)
-			ON CONFLICT (id) DO UPDATE SET section = excluded.section, updated_at = excluded.updated_at`, string(section), ts(tx.at)); err != nil {
-			return db.mapErr("store gate policies", err)
-		}
-		rec := auditlog.Record{Action: "gate.policies", Kind: "gate", Object: "policies", After: section}
-		if before != "" {
-			rec.Before = json.RawMessage(before)
-		}
-		return tx.audit(ctx, rec)
-	})
+	return db.putSingleton(ctx, "gate_policies", "section", auditlog.Record{Action: "gate.policies", Kind: "gate", Object: "policies"}, section)
 }
 
 // GatePolicies implements gate.Store.
 func (db *DB) GatePolicies(ctx context.Context) (json.RawMessage, error) {
-	var s string
-	err := db.db.QueryRowContext(ctx, `SELECT section FROM gate_policies WHERE id = 1`).Scan(&s)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	return json.RawMessage(s), db.mapErr("read gate policies", err)
+	return db.singleton(ctx, "gate_policies", "section")
 }
 
 // PutDecision implements gate.Store. The audit entry keeps the outcome and

@@ -1,0 +1,339 @@
+package incident
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/palisade-project/palisade"
+	"github.com/palisade-project/palisade/catalog"
+)
+
+// ConfigStore keeps the incident sections of palisade.yaml (severities,
+// routing) as JSON, so every replica routes alike.
+type ConfigStore interface {
+	IncidentConfig(ctx context.Context) (json.RawMessage, error)
+	PutIncidentConfig(ctx context.Context, raw json.RawMessage) error
+}
+
+// Service is incident response.
+type Service struct {
+	store   Store
+	config  ConfigStore
+	catalog *catalog.Registry
+	now     func() time.Time
+	log     *slog.Logger
+
+	mu       sync.Mutex
+	rawCfg   []byte
+	compiled *Config
+}
+
+// NewService returns incident response over its stores.
+func NewService(store Store, config ConfigStore, reg *catalog.Registry, now func() time.Time, log *slog.Logger) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Service{store: store, config: config, catalog: reg, now: now, log: log}
+}
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// Config returns the severities and routing rules in force.
+func (s *Service) Config(ctx context.Context) (*Config, error) {
+	raw, err := s.config.IncidentConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.compiled != nil && bytes.Equal(raw, s.rawCfg) {
+		return s.compiled, nil
+	}
+	cfg := &Config{Severities: DefaultSeverities()}
+	if len(raw) > 0 {
+		doc, err := catalog.ParseJSON("stored incident configuration", raw)
+		if err != nil {
+			return nil, err
+		}
+		if cfg, err = ConfigFromSections(doc.Sections["severities"], doc.Sections["routing"]); err != nil {
+			return nil, err
+		}
+	}
+	s.rawCfg, s.compiled = raw, cfg
+	return cfg, nil
+}
+
+// Sections handles palisade.yaml's severities and routing sections (the
+// catalog calls it once per section; both are stored together).
+func (s *Service) Sections(name string) catalog.SectionHandler {
+	return func(ctx context.Context, n *catalog.Node, prune bool) (func(context.Context) error, error) {
+		raw, err := s.config.IncidentConfig(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cur := map[string]json.RawMessage{}
+		if len(raw) > 0 {
+			if err := json.Unmarshal(raw, &cur); err != nil {
+				return nil, err
+			}
+		}
+		b, err := n.MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		cur[name] = b
+		merged, err := json.Marshal(cur)
+		if err != nil {
+			return nil, err
+		}
+		// Check the merged configuration compiles before anything is
+		// written: with the other section from the same document if it
+		// has one, else as stored.
+		doc, err := catalog.ParseJSON("incident configuration", merged)
+		if err != nil {
+			return nil, err
+		}
+		other := map[string]string{"severities": "routing", "routing": "severities"}[name]
+		sib := catalog.Sibling(ctx, other)
+		if sib == nil {
+			sib = doc.Sections[other]
+		}
+		if name == "severities" {
+			_, err = ConfigFromSections(n, sib)
+		} else {
+			_, err = ConfigFromSections(sib, n)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) error {
+			if err := palisade.AuthorizeAll(ctx, palisade.RoleEditor); err != nil {
+				return err
+			}
+			// Re-read: the other section may have been applied just now.
+			raw, err := s.config.IncidentConfig(ctx)
+			if err != nil {
+				return err
+			}
+			cur := map[string]json.RawMessage{}
+			if len(raw) > 0 {
+				if err := json.Unmarshal(raw, &cur); err != nil {
+					return err
+				}
+			}
+			cur[name] = b
+			merged, err := json.Marshal(cur)
+			if err != nil {
+				return err
+			}
+			return s.config.PutIncidentConfig(ctx, merged)
+		}, nil
+	}
+}
+
+// IngestResult says what an intake call did.
+type IngestResult struct {
+	Received  int      `json:"received"`
+	New       int      `json:"new"`       // alerts seen for the first time
+	Repeated  int      `json:"repeated"`  // deliveries of alerts already known
+	Resolved  int      `json:"resolved"`  // alerts that resolved
+	Opened    []string `json:"opened"`    // incidents opened
+	Joined    []string `json:"joined"`    // incidents alerts joined
+	Recorded  int      `json:"recorded"`  // alerts recorded without an incident
+	Incidents []string `json:"incidents"` // every incident touched
+	Warnings  []string `json:"warnings"`
+}
+
+// Ingest deduplicates alerts, routes them, opens or joins incidents, writes
+// their timelines and queues notifications, all in one transaction: a
+// delivery is recorded whole or not at all, and a repeated delivery
+// changes nothing but counts. The intake authenticates its senders before
+// calling.
+func (s *Service) Ingest(ctx context.Context, signals []Signal) (*IngestResult, error) {
+	for i := range signals {
+		if err := signals[i].normalize(); err != nil {
+			return nil, palisade.FieldErrorf(palisade.EINVALID, fmt.Sprintf("alerts[%d]", i), "%v", err)
+		}
+	}
+	cfg, err := s.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	router := NewRouter(cfg.Rules, cfg.Severities)
+	res := &IngestResult{Received: len(signals), Opened: []string{}, Joined: []string{}, Incidents: []string{}, Warnings: []string{}}
+	now := s.clock()
+	err = s.store.WriteIncidents(ctx, func(tx Tx) error {
+		*res = IngestResult{Received: len(signals), Opened: []string{}, Joined: []string{}, Incidents: []string{}, Warnings: []string{}}
+		touched := map[string]bool{}
+		for i := range signals {
+			if err := s.ingestOne(tx, router, &signals[i], now, res, touched); err != nil {
+				return err
+			}
+		}
+		for id := range touched {
+			res.Incidents = append(res.Incidents, id)
+		}
+		slices.Sort(res.Incidents)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (s *Service) ingestOne(tx Tx, router *Router, sig *Signal, now time.Time, res *IngestResult, touched map[string]bool) error {
+	a, err := tx.Alert(sig.Source, sig.DedupKey)
+	if err != nil {
+		return err
+	}
+	isNew := a == nil
+	if isNew {
+		res.New++
+		a = &Alert{Source: sig.Source, DedupKey: sig.DedupKey, FirstSeen: now, StartsAt: sig.StartsAt}
+		if a.StartsAt.IsZero() {
+			a.StartsAt = now
+		}
+	} else {
+		res.Repeated++
+	}
+	prev := a.Status
+	a.Summary, a.Severity, a.Service, a.Labels, a.LastSeen = sig.Summary, sig.Severity, sig.Service, sig.Labels, now
+	a.Deliveries++
+	switch sig.Action {
+	case ActionResolve:
+		a.Status = AlertResolved
+		if a.ResolvedAt == nil {
+			t := now
+			a.ResolvedAt = &t
+		}
+	case ActionAcknowledge:
+		if a.Status != AlertResolved {
+			a.Status = AlertAcknowledged
+		}
+	default:
+		if a.Status == AlertResolved || a.Status == "" {
+			a.ResolvedAt = nil
+		}
+		a.Status = AlertFiring
+	}
+	changed := a.Status != prev
+	// Route firing alerts; resolutions and acknowledgements follow the
+	// incident the alert already belongs to.
+	if sig.Action == ActionTrigger && (isNew || changed || a.IncidentID == "") {
+		rt, warnings := router.Decide(sig)
+		res.Warnings = append(res.Warnings, warnings...)
+		a.Route = rt.Rule
+		if err := s.route(tx, sig, a, rt, now, res, touched); err != nil {
+			return err
+		}
+	}
+	if err := tx.PutAlert(a); err != nil {
+		return err
+	}
+	if a.IncidentID == "" {
+		if isNew {
+			res.Recorded++
+		}
+		return nil
+	}
+	if !isNew && !changed {
+		return nil // a repeated delivery: nothing new for the timeline
+	}
+	touched[a.IncidentID] = true
+	var text string
+	switch a.Status {
+	case AlertResolved:
+		res.Resolved++
+		text = "alert resolved: " + a.Summary
+	case AlertAcknowledged:
+		text = "alert acknowledged at its source: " + a.Summary
+	default:
+		text = fmt.Sprintf("alert firing (%s, %s): %s", a.Source, orDash(a.Severity), a.Summary)
+	}
+	return tx.AddEntries(a.IncidentID, Entry{At: now, Kind: "alert", Actor: "alert:" + a.Source, Text: text})
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// route opens or joins the incident rt says, and attaches a to it.
+func (s *Service) route(tx Tx, sig *Signal, a *Alert, rt Route, now time.Time, res *IngestResult, touched map[string]bool) error {
+	if rt.Incident == RouteNone {
+		return nil
+	}
+	var inc *Incident
+	var err error
+	if a.IncidentID != "" {
+		if inc, err = tx.Incident(a.IncidentID); err != nil {
+			return err
+		}
+		if !inc.Open() {
+			inc = nil // its incident is over: a new one
+		}
+	}
+	if inc == nil && rt.Incident == RouteJoin && rt.Service != "" {
+		if inc, err = tx.OpenIncident(rt.Service, rt.Kind); err != nil {
+			return err
+		}
+	}
+	if inc != nil {
+		if a.IncidentID != inc.ID {
+			a.IncidentID = inc.ID
+			before := *inc
+			inc.Alerts++
+			inc.UpdatedAt = now
+			if err := tx.UpdateIncident(&before, inc); err != nil {
+				return err
+			}
+			res.Joined = append(res.Joined, inc.ID)
+			touched[inc.ID] = true
+			return tx.Enqueue(Notice{ID: fmt.Sprintf("%s/joined/%s/%s", inc.ID, a.Source, a.DedupKey), Event: "joined", Incident: *inc, Targets: rt.Notify,
+				Text: "another alert joined: " + a.Summary})
+		}
+		return nil
+	}
+	title := sig.Summary
+	if title == "" {
+		title = "Alert " + sig.DedupKey + " from " + sig.Source
+	}
+	title = truncate(title, MaxTitle)
+	start := a.StartsAt
+	inc = &Incident{Title: title, Kind: rt.Kind, Severity: rt.Severity, Status: StatusTriage, Team: rt.Team, Restricted: rt.Restricted, Notify: rt.Notify,
+		Services: []string{}, Roles: map[string]string{}, Participants: []string{}, Links: []Link{}, ImpactStartedAt: &start,
+		OpenedAt: now, UpdatedAt: now, Alerts: 1}
+	if rt.Service != "" {
+		inc.Services = []string{rt.Service}
+		inc.Links = append(inc.Links, Link{Kind: "service", Ref: rt.Service})
+	}
+	for _, l := range sig.Links {
+		if len(inc.Links) < MaxLinks && (strings.HasPrefix(l.Ref, "https://") || strings.HasPrefix(l.Ref, "http://")) {
+			inc.Links = append(inc.Links, Link{Kind: "url", Ref: l.Ref})
+		}
+	}
+	if err := tx.CreateIncident(inc); err != nil {
+		return err
+	}
+	a.IncidentID = inc.ID
+	res.Opened = append(res.Opened, inc.ID)
+	touched[inc.ID] = true
+	if err := tx.AddEntries(inc.ID, Entry{At: now, Kind: "status", Actor: "alert:" + sig.Source,
+		Text: fmt.Sprintf("opened %s %s incident by routing rule %s", inc.Severity, inc.Kind, rt.Rule)}); err != nil {
+		return err
+	}
+	return tx.Enqueue(Notice{ID: inc.ID + "/opened", Event: "opened", Incident: *inc, Targets: rt.Notify, Text: inc.Title})
+}
