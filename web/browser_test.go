@@ -79,8 +79,8 @@ func (b *browserConsole) take() []string {
 }
 
 // TestBrowser drives Chromium through sign-in, the services list, a
-// service page and the CVE process's pages (with a bulk triage) under the
-// production CSP, and fails on any console error,
+// service page, the CVE process's pages (with a bulk triage) and the
+// security SLO and gate pages under the production CSP, and fails on any console error,
 // exception or CSP violation. Screenshots go to $PALISADE_ARTIFACTS (or the
 // test's artifact directory, kept with go test -artifacts).
 func TestBrowser(t *testing.T) {
@@ -281,9 +281,45 @@ func TestBrowser(t *testing.T) {
 	do("open its components", chromedp.Click(chromedp.CSS("details.components summary")), chromedp.WaitVisible(chromedp.CSS("details.components table")))
 	screenshot("service-vulnerabilities")
 
+	// Security SLOs: the list with its budget bars, an SLO with its burn
+	// rates and burn-down, the gate decisions and one decision with its
+	// report for a pull request.
+	do("open the SLOs", chromedp.Click(chromedp.CSS(`nav a[href="/slos"]`)), chromedp.WaitVisible(chromedp.CSS("table.slos")))
+	if n := eval(`String(document.querySelectorAll("table.slos svg.budget-bar").length)`); n != "3" {
+		t.Errorf("SLO list draws %s budget bars, want 3 (the fourth SLO has no data)", n)
+	}
+	if fill := eval(`getComputedStyle(document.querySelector("rect.budget-fill.budget-ok")).fill`); fill != "rgb(26, 127, 55)" {
+		t.Errorf("budget bar fill = %q: is app.css applied?", fill)
+	}
+	screenshot("slos")
+	do("open an SLO", chromedp.Click(chromedp.CSS(`a[href="/slos/`+sloLogin+`"]`)), chromedp.WaitVisible(chromedp.CSS("svg.chart")))
+	if n := eval(`String(document.querySelectorAll("svg.chart").length)`); n != "3" {
+		t.Errorf("SLO page draws %s charts, want 3 (burn rates, budget, SLI)", n)
+	}
+	if n := eval(`String(document.querySelectorAll("svg.chart rect.bar").length + "/" + document.querySelectorAll("svg.chart line.factor").length)`); n != "7/4" {
+		t.Errorf("burn-rate chart has bars/factor lines %s, want 7/4", n)
+	}
+	if stroke := eval(`getComputedStyle(document.querySelector("svg.chart line.factor-page")).stroke`); stroke != "rgb(180, 35, 24)" {
+		t.Errorf("page factor line stroke = %q: is app.css applied?", stroke)
+	}
+	if fill := eval(`getComputedStyle(document.querySelector("svg.chart polyline.series")).fill`); fill != "none" {
+		t.Errorf("burn-down line fill = %q, want none", fill)
+	}
+	screenshot("slo")
+	do("open the gate decisions", chromedp.Click(chromedp.CSS(`nav a[href="/gate"]`)), chromedp.WaitVisible(chromedp.CSS("table.gate")))
+	screenshot("gate")
+	do("open a decision", chromedp.Click(chromedp.CSS(`a[href="/gate/`+app.decisions[changeFail]+`"]`)), chromedp.WaitVisible(chromedp.CSS("ul.reasons")))
+	do("open its report", chromedp.Click(chromedp.CSS("details.report summary")), chromedp.WaitVisible(chromedp.CSS("pre.markdown")))
+	// The test server is on 127.0.0.1, a secure context, so the script
+	// offers to copy the report.
+	if got := eval(`(document.querySelector(".copy-row button") || {}).textContent || "none"`); got != "Copy the Markdown" {
+		t.Errorf("copy button: %q", got)
+	}
+	screenshot("gate-decision")
+
 	// The rest of the navigation, checked for violations and kept for a
 	// look.
-	for _, p := range []string{"/teams", "/teams/payments", "/third-parties", "/third-parties/stripe", "/slos", "/experiments", "/watch", "/incidents"} {
+	for _, p := range []string{"/teams", "/teams/payments", "/third-parties", "/third-parties/stripe", "/experiments", "/watch", "/incidents"} {
 		do("open "+p, chromedp.Navigate(base+p), chromedp.WaitVisible(chromedp.CSS("main h1")))
 		screenshot("page" + strings.ReplaceAll(p, "/", "-"))
 	}

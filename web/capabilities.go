@@ -38,15 +38,9 @@ var capabilities = []capability{
 		SubNav:  []navItem{{Key: "vuln-metrics", Label: "CVE metrics", Path: "/vulnerabilities/metrics", Sub: true}},
 	},
 	{
-		Key: "slos", Path: "/slos", Label: "Security SLOs", Title: "Security SLOs",
-		Pending: "Security SLOs are not built yet: they arrive with issue 4; there are no indicators, objectives or error budgets to show.",
+		Key: "slos", Path: "/slos", Label: "Security SLOs", Title: "Security SLOs", Built: true,
 		Summary: "Security indicators with objectives, error budgets, burn-rate alerts and a change gate for CI.",
-		Will: []string{
-			"Measure security indicators: remediation within deadline, exposure-free hours, detection rate of security experiments, MFA, TLS and logging coverage, third-party health, and any Prometheus ratio.",
-			"Hold each indicator to an objective over a rolling or calendar window, with an error budget counted in occurrences or timeslices.",
-			"Alert on multi-window burn rates before a budget is spent.",
-			"Answer a change gate from CI with pass, warn or fail and the reasons, approving a change only while security stays above the threshold; every decision is recorded.",
-		},
+		SubNav:  []navItem{{Key: "gate", Label: "Gate decisions", Path: "/gate", Sub: true}},
 	},
 	{
 		Key: "experiments", Path: "/experiments", Label: "Chaos experiments", Title: "Security chaos experiments",

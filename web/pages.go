@@ -28,6 +28,7 @@ type overviewView struct {
 	Tiers                         []tierCount
 	Capabilities                  []capability
 	Vuln                          *overviewVuln
+	SLO                           *overviewSLO
 }
 
 func (u *UI) overview(w http.ResponseWriter, r *http.Request) error {
@@ -42,6 +43,9 @@ func (u *UI) overview(w http.ResponseWriter, r *http.Request) error {
 		v.Tiers = append(v.Tiers, tierCount{Tier: t, Count: st.ServicesByTier[t-1]})
 	}
 	if v.Vuln, err = u.overviewVuln(ctx); err != nil {
+		return err
+	}
+	if v.SLO, err = u.overviewSLO(ctx); err != nil {
 		return err
 	}
 	return u.render(w, r, http.StatusOK, "overview", "Overview", "overview", v)
@@ -147,6 +151,8 @@ type serviceView struct {
 	*catalog.ServiceDetail
 	Graph *graphView
 	Vuln  *serviceVulnView
+	// SLO is nil on a server without the SLO capability.
+	SLO *serviceSLOView
 }
 
 // pathName returns the {name} of the path when it can name a catalog
@@ -176,7 +182,11 @@ func (u *UI) service(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return u.render(w, r, http.StatusOK, "service", d.Name, "services", serviceView{ServiceDetail: d, Graph: layoutGraph(g), Vuln: vv})
+	sv, err := u.serviceSLO(r.Context(), name)
+	if err != nil {
+		return err
+	}
+	return u.render(w, r, http.StatusOK, "service", d.Name, "services", serviceView{ServiceDetail: d, Graph: layoutGraph(g), Vuln: vv, SLO: sv})
 }
 
 type teamsView struct {

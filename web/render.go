@@ -29,6 +29,7 @@ var staticFS embed.FS
 var pageNames = []string{
 	"overview", "services", "service", "teams", "team", "thirdparties", "thirdparty",
 	"findings", "finding", "vulnmetrics",
+	"slos", "slo", "gate", "gatedecision",
 	"pending", "signin", "error",
 }
 
@@ -43,6 +44,10 @@ func parsePages(a *assets) map[string]*pageTemplate {
 		"date":   func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
 		// label turns a state or justification ("not_affected") into words.
 		"label": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+		// statusClass and outcomeClass map a value this version does not
+		// know to the chip of the most cautious one.
+		"statusClass":  statusClass,
+		"outcomeClass": outcomeClass,
 	}
 	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	pages := make(map[string]*pageTemplate, len(pageNames))

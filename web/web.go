@@ -25,7 +25,9 @@ import (
 
 	"github.com/palisade-project/palisade"
 	"github.com/palisade-project/palisade/catalog"
+	"github.com/palisade-project/palisade/gate"
 	"github.com/palisade-project/palisade/identity"
+	"github.com/palisade-project/palisade/slo"
 	"github.com/palisade-project/palisade/vuln"
 )
 
@@ -42,13 +44,22 @@ const (
 // triage of a few hundred selected findings with a reason and a detail.
 const maxFormBytes = 64 << 10
 
-// Config is what the UI needs. Catalog, Identity and Vuln are required.
+// Config is what the UI needs. Catalog, Identity, Vuln, SLO and Gate are
+// required.
 type Config struct {
 	Catalog  *catalog.Registry
 	Identity *identity.Service
 	// Vuln is the CVE process behind the Vulnerabilities pages, the
 	// vulnerabilities section of a service page and the overview's figures.
 	Vuln *vuln.Service
+	// SLO is the security SLO capability behind /slos, the SLO section of
+	// a service page and the overview's SLO figures. Without it those
+	// pages are an error and the service page and overview leave the SLO
+	// parts out, so that a half-wired server still serves the rest.
+	SLO *slo.Service
+	// Gate is the change gate behind /gate and the recent decisions of a
+	// service page; nil is handled as for SLO.
+	Gate *gate.Service
 	// Now tells the pages what is overdue and how far back trends go. It
 	// should be the clock the CVE process runs on; nil means time.Now.
 	Now palisade.Clock
@@ -134,6 +145,11 @@ func (u *UI) Routes() []Route {
 		{"POST /vulnerabilities/findings/{id}/triage", u.page(u.findingTriage)},
 		{"POST /vulnerabilities/findings/{id}/accept", u.page(u.findingAccept)},
 		{"GET /vulnerabilities/metrics", u.page(u.vulnMetrics)},
+
+		{"GET /slos", u.page(u.slos)},
+		{"GET /slos/{name}", u.page(u.sloPage)},
+		{"GET /gate", u.page(u.gateDecisions)},
+		{"GET /gate/{id}", u.page(u.gateDecision)},
 	}
 	for _, c := range capabilities {
 		if !c.Built {

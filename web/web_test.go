@@ -19,7 +19,9 @@ import (
 
 	"github.com/palisade-project/palisade"
 	"github.com/palisade-project/palisade/catalog"
+	"github.com/palisade-project/palisade/gate"
 	"github.com/palisade-project/palisade/identity"
+	"github.com/palisade-project/palisade/slo"
 	"github.com/palisade-project/palisade/store"
 	"github.com/palisade-project/palisade/store/storetest"
 	"github.com/palisade-project/palisade/vuln"
@@ -37,12 +39,16 @@ const fleetSize = 200
 // testApp is the UI on a real SQLite store with a sample catalog, behind an
 // httptest server.
 type testApp struct {
-	srv   *httptest.Server
-	db    *store.DB
-	ids   *identity.Service
-	vuln  *vuln.Service
-	token string // the admin token's secret
-	logs  *syncBuffer
+	srv  *httptest.Server
+	db   *store.DB
+	ids  *identity.Service
+	vuln *vuln.Service
+	slo  *slo.Service
+	gate *gate.Service
+	// decisions are the fixture's gate decision ids by change.
+	decisions map[string]string
+	token     string // the admin token's secret
+	logs      *syncBuffer
 }
 
 type syncBuffer struct {
@@ -136,11 +142,13 @@ func newTestApp(t testing.TB, extra ...Route) *testApp {
 		t.Fatalf("apply: %v", err)
 	}
 	vs := seedVuln(t, db, reg)
+	ss := seedSLO(t, db, reg, vs)
+	gs, decisions := seedGate(t, db, reg, vs, ss)
 	logs := &syncBuffer{}
-	ui := New(Config{Catalog: reg, Identity: ids, Vuln: vs, Now: testClock, Logger: slog.New(slog.NewTextHandler(logs, nil)), Version: "v0.0.0-test"})
+	ui := New(Config{Catalog: reg, Identity: ids, Vuln: vs, SLO: ss, Gate: gs, Now: testClock, Logger: slog.New(slog.NewTextHandler(logs, nil)), Version: "v0.0.0-test"})
 	srv := httptest.NewServer(testHandler(ui, extra...))
 	t.Cleanup(srv.Close)
-	return &testApp{srv: srv, db: db, ids: ids, vuln: vs, token: token, logs: logs}
+	return &testApp{srv: srv, db: db, ids: ids, vuln: vs, slo: ss, gate: gs, decisions: decisions, token: token, logs: logs}
 }
 
 // client is a browser stand-in: it keeps cookies and does not follow
@@ -259,7 +267,7 @@ func TestRedirectWhenSignedOut(t *testing.T) {
 	app := newTestApp(t)
 	c := app.client(t)
 	for _, path := range []string{"/", "/services?tier=1&tag=pci", "/services/checkout", "/teams", "/teams/payments",
-		"/third-parties/stripe", "/vulnerabilities", "/slos", "/experiments", "/watch", "/incidents", "/no/such/page"} {
+		"/third-parties/stripe", "/vulnerabilities", "/slos", "/slos/checkout-login", "/gate", "/gate/G0123456789abcdef", "/experiments", "/watch", "/incidents", "/no/such/page"} {
 		r := c.get(path)
 		wantStatus(t, r, http.StatusSeeOther)
 		want := "/signin"

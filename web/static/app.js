@@ -100,6 +100,34 @@
     sync();
   }
 
+  // A <pre data-copy> gets a button that copies its text: the gate's
+  // Markdown report, for a pull request. The clipboard API exists only in
+  // secure contexts (HTTPS, localhost); elsewhere there is no button and
+  // the text is selected by hand, as without the script.
+  function addCopy(pre) {
+    if (!navigator.clipboard || !window.isSecureContext) {
+      return;
+    }
+    var row = document.createElement('div');
+    row.className = 'copy-row';
+    var button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'button button-quiet';
+    button.textContent = 'Copy the Markdown';
+    var said = document.createElement('output');
+    said.setAttribute('aria-live', 'polite');
+    row.appendChild(button);
+    row.appendChild(said);
+    pre.parentNode.insertBefore(row, pre);
+    button.addEventListener('click', function () {
+      navigator.clipboard.writeText(pre.textContent).then(function () {
+        said.textContent = 'Copied.';
+      }, function () {
+        said.textContent = 'The browser refused; select the text and copy it.';
+      });
+    });
+  }
+
   function start() {
     var tables = document.querySelectorAll('table[data-filter]');
     for (var i = 0; i < tables.length; i++) {
@@ -112,6 +140,10 @@
     var states = document.querySelectorAll('select[data-justification]');
     for (var k = 0; k < states.length; k++) {
       linkJustification(states[k]);
+    }
+    var pres = document.querySelectorAll('pre[data-copy]');
+    for (var m = 0; m < pres.length; m++) {
+      addCopy(pres[m]);
     }
   }
 
