@@ -233,4 +233,3 @@ func (s *Service) Get(ctx context.Context, id string) (*Record, error) {
 	}
 	return r, nil
 }
-
