@@ -13,12 +13,12 @@ import (
 
 // PutGatePolicies implements gate.Store.
 func (db *DB) PutGatePolicies(ctx context.Context, section json.RawMessage) error {
-	return db.putSingleton(ctx, "gate_policies", "section", auditlog.Record{Action: "gate.policies", Kind: "gate", Object: "policies"}, section)
+	return db.putDocument(ctx, "gate_policies", "id", 1, "section", section, auditlog.Record{Action: "gate.policies", Kind: "gate", Object: "policies"})
 }
 
 // GatePolicies implements gate.Store.
 func (db *DB) GatePolicies(ctx context.Context) (json.RawMessage, error) {
-	return db.singleton(ctx, "gate_policies", "section")
+	return db.document(ctx, "gate_policies", "id", 1, "section")
 }
 
 // PutDecision implements gate.Store. The audit entry keeps the outcome and

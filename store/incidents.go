@@ -14,51 +14,8 @@ import (
 	"github.com/palisade-project/palisade"
 	"github.com/palisade-project/palisade/auditlog"
 	"github.com/palisade-project/palisade/incident"
+	"github.com/palisade-project/palisade/notify"
 )
-
-// IncidentConfig implements incident.ConfigStore.
-func (db *DB) IncidentConfig(ctx context.Context) (json.RawMessage, error) {
-	return db.singleton(ctx, "incident_config", "config")
-}
-
-// PutIncidentConfig implements incident.ConfigStore.
-func (db *DB) PutIncidentConfig(ctx context.Context, raw json.RawMessage) error {
-	return db.putSingleton(ctx, "incident_config", "config", auditlog.Record{Action: "incident.config", Kind: "incident", Object: "config"}, raw)
-}
-
-// singleton reads the one row of a configuration table (nil when unset).
-func (db *DB) singleton(ctx context.Context, table, column string) (json.RawMessage, error) {
-	var s string
-	err := db.db.QueryRowContext(ctx, `SELECT `+column+` FROM `+table+` WHERE id = 1`).Scan(&s)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	return json.RawMessage(s), db.mapErr("read "+table, err)
-}
-
-// putSingleton stores the one row of a configuration table and audits the
-// change with rec; storing what is already there changes nothing.
-func (db *DB) putSingleton(ctx context.Context, table, column string, rec auditlog.Record, value json.RawMessage) error {
-	return db.writeTx(ctx, func(tx *auditTx) error {
-		var before string
-		err := tx.QueryRowContext(ctx, `SELECT `+column+` FROM `+table+` WHERE id = 1`).Scan(&before)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return db.mapErr("read "+table, err)
-		}
-		if before == string(value) {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (id, `+column+`, updated_at) VALUES (1, $1, $2)
-			ON CONFLICT (id) DO UPDATE SET `+column+` = excluded.`+column+`, updated_at = excluded.updated_at`, string(value), ts(tx.at)); err != nil {
-			return db.mapErr("store "+table, err)
-		}
-		rec.After = value
-		if before != "" {
-			rec.Before = json.RawMessage(before)
-		}
-		return tx.audit(ctx, rec)
-	})
-}
 
 // incidentTx implements incident.Tx over one audited write transaction.
 type incidentTx struct {
@@ -254,18 +211,9 @@ func (t *incidentTx) AddEntries(id string, entries ...incident.Entry) error {
 	return t.db.mapErr("append timeline", insertBatch(t.ctx, t.tx, "incident_timeline", "incident, seq, at, kind, actor, text", "", rows))
 }
 
-func (t *incidentTx) Enqueue(n incident.Notice) error {
-	payload, err := json.Marshal(n)
-	if err != nil {
-		return err
-	}
-	for _, target := range n.Targets {
-		if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO outbox (key, target, event, payload, status, next_at, created_at)
-			VALUES ($1, $2, $3, $4, 'pending', $5, $5) ON CONFLICT (key) DO NOTHING`, n.ID+"|"+target, target, n.Event, string(payload), ts(t.tx.at)); err != nil {
-			return t.db.mapErr("queue notification", err)
-		}
-	}
-	return nil
+func (t *incidentTx) Enqueue(entries ...notify.Entry) error {
+	_, err := enqueue(t.ctx, t.tx.Tx, t.db, entries)
+	return err
 }
 
 func (t *incidentTx) MoveAlerts(from, to string) (int, error) {
@@ -422,5 +370,4 @@ func (db *DB) AllIncidents(ctx context.Context, since time.Time) ([]incident.Inc
 	return scanDocs[incident.Incident](ctx, db, "incidents", `SELECT doc FROM incidents WHERE opened_at >= $1 ORDER BY num`, ts(since))
 }
 
-var _ incident.ConfigStore = (*DB)(nil)
 var _ incident.Store = (*DB)(nil)

@@ -280,3 +280,20 @@ func TestParseAlertmanagerAtLimits(t *testing.T) {
 		t.Fatalf("got %d alerts, %v; want %d", len(alerts), err, MaxAlertsPerPayload)
 	}
 }
+
+// BenchmarkParseAlertmanagerFullGroup measures the largest accepted
+// notification built from the fixture's alert, about 0.5 MiB.
+func BenchmarkParseAlertmanagerFullGroup(b *testing.B) {
+	one, err := ParseAlertmanager("am", readTestdata(b, "alertmanager-v4-firing.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	elem := string(one[0].Raw)
+	body := []byte(`{"status":"firing","alerts":[` + strings.TrimSuffix(strings.Repeat(elem+",", MaxAlertsPerPayload), ",") + `]}`)
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := ParseAlertmanager("am", body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

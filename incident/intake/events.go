@@ -122,6 +122,7 @@ func ParseEvents(source string, body []byte) (*Alert, error) {
 }
 
 func parseEventPayload(a *Alert, payload object) error {
+	labelFields := [...]string{"severity", "source", "component", "group", "class"}
 	fields := map[string]string{}
 	for _, k := range []string{"summary", "source", "severity", "timestamp", "component", "group", "class"} {
 		v, err := payload.str(k, "payload."+k)
@@ -158,14 +159,15 @@ func parseEventPayload(a *Alert, payload object) error {
 			if err != nil {
 				return err
 			}
-			derivedLabels(a.Labels, obj)
+			// Room is left for the payload fields set below.
+			derivedLabels(a.Labels, obj, MaxLabelsPerAlert-len(labelFields))
 		case "string", "number", "boolean":
 			// PagerDuty takes a bare string too and shows it as the details.
 			s, _ := scalar(details)
 			a.Annotations["custom_details"] = truncate(s, MaxAnnotationValueLength)
 		}
 	}
-	for _, k := range []string{"severity", "source", "component", "group", "class"} {
+	for _, k := range labelFields {
 		if fields[k] == "" {
 			continue
 		}

@@ -159,6 +159,27 @@ func TestParseEventsDetails(t *testing.T) {
 	}
 }
 
+func TestParseEventsLabelCount(t *testing.T) {
+	var b strings.Builder
+	for i := range MaxLabelsPerAlert + 10 {
+		fmt.Fprintf(&b, `"d%04d":%d,`, i, i)
+	}
+	body := `{"routing_key":"k","event_action":"trigger","payload":{"summary":"s","source":"h","severity":"info",
+	  "component":"c","group":"g","class":"x","custom_details":{` + strings.TrimSuffix(b.String(), ",") + `}}}`
+	a, err := ParseEvents("pd", []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Labels) != MaxLabelsPerAlert {
+		t.Errorf("%d labels, want %d", len(a.Labels), MaxLabelsPerAlert)
+	}
+	for _, k := range []string{"severity", "source", "component", "group", "class", "d0000"} {
+		if _, ok := a.Labels[k]; !ok {
+			t.Errorf("label %q missing", k)
+		}
+	}
+}
+
 func TestParseEventsAtLimits(t *testing.T) {
 	body := fmt.Sprintf(`{"routing_key":"k","event_action":"trigger","dedup_key":%q,"payload":{"summary":%q,"source":"h","severity":"error"}}`,
 		strings.Repeat("ü", MaxDedupKeyLength), strings.Repeat("ß", MaxSummaryLength))

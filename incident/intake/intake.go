@@ -433,9 +433,10 @@ func parseTime(s string) (time.Time, bool) {
 // fields are not labels by nature (PagerDuty custom_details, generic
 // webhooks). Unlike Alertmanager labels these are descriptive extras, so
 // oversized ones are skipped rather than refusing the alert; Raw keeps them.
-func derivedLabels(labels map[string]string, obj object) {
+// At most limit labels are added, in name order.
+func derivedLabels(labels map[string]string, obj object, limit int) {
 	for _, k := range obj.sortedKeys() {
-		if len(labels) >= MaxLabelsPerAlert {
+		if len(labels) >= limit {
 			return
 		}
 		if k == "" || len(k) > MaxLabelNameLength {

@@ -122,7 +122,7 @@ func ParseWebhook(source string, body []byte, cfg WebhookConfig) (*Alert, error)
 		Annotations: map[string]string{},
 		Raw:         compact(body),
 	}
-	derivedLabels(a.Labels, top)
+	derivedLabels(a.Labels, top, MaxLabelsPerAlert)
 
 	if cfg.DedupKeyField != "" {
 		key, ok, err := lookup(top, cfg.DedupKeyField)

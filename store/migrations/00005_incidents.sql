@@ -1,12 +1,16 @@
 -- Incident response: alerts from every source (one row per source and
 -- dedup key, however often delivered), incidents with their services and
--- timeline, the severities and routing of palisade.yaml, and the
+-- timeline, stored sections of palisade.yaml, and the
 -- notification outbox.
 
 -- +goose Up
-CREATE TABLE incident_config (
-    id         INTEGER PRIMARY KEY CHECK (id = 1),
-    config     TEXT NOT NULL,
+-- Sections of palisade.yaml that capabilities keep as written (severities,
+-- routing, alertSources, notifiers, retrospectives), as JSON. ${NAME}
+-- secret references stay unresolved here: the server resolves them from
+-- its environment.
+CREATE TABLE config_sections (
+    name       TEXT PRIMARY KEY,
+    section    TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
 
@@ -60,24 +64,27 @@ CREATE TABLE alerts (
 CREATE INDEX alerts_incident ON alerts (incident);
 CREATE INDEX alerts_last_seen ON alerts (last_seen, id);
 
--- One row per message and target. The key makes enqueueing idempotent;
--- a message leaves the outbox only when the target accepted it (sent) or
--- it ran out of attempts (dead).
+-- The notification outbox: one row per message and target, written in
+-- the transaction of the change that caused it. (target, message_id)
+-- makes enqueueing idempotent; a dispatcher leases due rows, and a row
+-- leaves the queue only as sent or, out of attempts, dead.
 CREATE TABLE outbox (
-    key         TEXT PRIMARY KEY,
-    target      TEXT NOT NULL,
-    event       TEXT NOT NULL,
-    payload     TEXT NOT NULL,
-    status      TEXT NOT NULL,
-    attempts    INTEGER NOT NULL DEFAULT 0,
-    next_at     TEXT NOT NULL,
-    last_error  TEXT NOT NULL DEFAULT '',
-    created_at  TEXT NOT NULL,
-    sent_at     TEXT,
-    claimed_by  TEXT NOT NULL DEFAULT '',
-    claimed_until TEXT
+    id           INTEGER PRIMARY KEY,
+    target       TEXT NOT NULL,
+    message_id   TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    message      TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_at      TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    finished_at  TEXT,
+    last_error   TEXT NOT NULL DEFAULT '',
+    lease_holder TEXT NOT NULL DEFAULT '',
+    lease_until  TEXT,
+    UNIQUE (target, message_id)
 );
-CREATE INDEX outbox_due ON outbox (status, next_at);
+CREATE INDEX outbox_due ON outbox (status, next_at, id);
 
 -- +goose Down
 DROP TABLE outbox;
@@ -85,4 +92,4 @@ DROP TABLE alerts;
 DROP TABLE incident_timeline;
 DROP TABLE incident_services;
 DROP TABLE incidents;
-DROP TABLE incident_config;
+DROP TABLE config_sections;
