@@ -20,6 +20,7 @@ import (
 	"github.com/palisade-project/palisade/catalog"
 	"github.com/palisade-project/palisade/gate"
 	"github.com/palisade-project/palisade/identity"
+	"github.com/palisade-project/palisade/incident"
 	"github.com/palisade-project/palisade/slo"
 	"github.com/palisade-project/palisade/store"
 	"github.com/palisade-project/palisade/store/storetest"
@@ -33,6 +34,8 @@ type fixture struct {
 	ids      *identity.Service
 	finding  string
 	decision string
+	inc      *incident.Service
+	incident string
 }
 
 func newFixture(t testing.TB, dsn string) *fixture {
@@ -49,9 +52,12 @@ func newFixture(t testing.TB, dsn string) *fixture {
 	engine := slo.NewEngine(db, nil, nil)
 	ss := slo.NewService(db, engine, reg, nil)
 	gs := gate.NewService(db, vs, ss, reg, nil)
-	srv := New(Config{Catalog: reg, Identity: ids, Audit: auditlog.NewService(db), Vuln: vs, SLO: ss, Gate: gs, AuditHead: db.AuditHead, Ready: db.Ready, Registry: prometheus.NewRegistry(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	f := &fixture{srv: srv, ids: ids, tokens: map[palisade.Role]string{}}
+	is := incident.NewService(db, db, reg, nil, nil)
+	is.SetLookup(func(name string) (string, bool) { v, ok := testSecrets[name]; return v, ok })
+	reg.HandleSection("alertSources", is.SourcesSection())
+	srv := New(Config{Catalog: reg, Identity: ids, Audit: auditlog.NewService(db), Vuln: vs, SLO: ss, Gate: gs, Incident: is, AuditHead: db.AuditHead, Ready: db.Ready,
+		Registry: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	f := &fixture{srv: srv, ids: ids, tokens: map[palisade.Role]string{}, inc: is}
 	admin, err := ids.Bootstrap(ctx, "")
 	if err != nil {
 		t.Fatal(err)
@@ -93,6 +99,18 @@ func newFixture(t testing.TB, dsn string) *fixture {
 		t.Fatal(err)
 	}
 	f.decision = dec.ID
+	srcDoc, err := catalog.ParseYAML("sources.yaml", []byte(testSources))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Apply(actx, srcDoc, catalog.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	inc, err := is.Open(actx, incident.OpenRequest{Title: "Fixture incident", Services: []string{"checkout"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.incident = inc.ID
 	for _, name := range []string{"login", "doomed-viewer", "doomed-responder", "doomed-editor", "doomed-admin"} {
 		if _, _, _, err := ss.Put(actx, []*slo.SLO{{Name: name, Service: "checkout", Objective: 0.999, Window: slo.Window{Rolling: slo.Duration(30 * 24 * time.Hour)},
 			Budgeting: slo.Occurrences, Indicator: slo.Indicator{Kind: slo.KindEvents}}}, false); err != nil {
@@ -121,6 +139,37 @@ func (f *fixture) do(t *testing.T, method, path, token, ctype, body string) (*ht
 	b, _ := io.ReadAll(resp.Body)
 	return resp, b
 }
+
+// testSecrets are the alert sources' credentials, as the server's
+// environment would hold them.
+var testSecrets = map[string]string{
+	"AM_TOKEN": "am-token-0123456789", "AM_TOKEN_OLD": "am-token-old", "EVENTS_KEY": "events-routing-key-1",
+	"CI_SECRET": "ci-secret-new", "CI_SECRET_OLD": "ci-secret-old", "STD_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+}
+
+const testSources = `
+alertSources:
+  - name: alertmanager
+    type: alertmanager
+    tokens: ['${AM_TOKEN}', '${AM_TOKEN_OLD}']
+  - name: uptime
+    type: events
+    routingKeys: ['${EVENTS_KEY}']
+    labels: {team: payments-team}
+  - name: ci
+    type: webhook
+    signature: github
+    secrets: ['${CI_SECRET}', '${CI_SECRET_OLD}']
+    fields: {dedupKey: check.id, action: check.state, summary: check.name, service: check.service, severity: check.severity}
+  - name: std
+    type: webhook
+    signature: standard
+    secrets: ['${STD_SECRET}']
+    fields: {dedupKey: id}
+  - name: unset
+    type: alertmanager
+    tokens: ['${NOT_SET_ANYWHERE}']
+`
 
 // sample requests per route, so that every declared route is exercised by
 // the role matrix with a valid call.
@@ -170,7 +219,21 @@ var sampleCalls = map[string]struct{ path, ctype, body string }{
 	"POST /api/v1/tokens":                    {"/api/v1/tokens", "application/json", `{"name":"matrix-%s","role":"viewer"}`},
 	"DELETE /api/v1/tokens/{ref}":            {"/api/v1/tokens/victim-%s", "", ""},
 	"GET /api/v1/audit":                      {"/api/v1/audit", "", ""},
-	"GET /api/v1/audit/verify":               {"/api/v1/audit/verify", "", ""},
+	// Alert sources authenticate with their own credentials: an API token
+	// of any role is refused (the positive paths are in alerts_test.go).
+	"POST /api/v1/alerts/alertmanager":     {"/api/v1/alerts/alertmanager", "application/json", `{"version":"4","status":"firing","alerts":[]}`},
+	"POST /api/v1/alerts/events":           {"/api/v1/alerts/events", "application/json", `{"routing_key":"guess","event_action":"trigger","payload":{"summary":"s","source":"x","severity":"info"}}`},
+	"POST /api/v1/alerts/webhook/{source}": {"/api/v1/alerts/webhook/ci", "application/json", `{"id":"1"}`},
+	"GET /api/v1/alerts":                   {"/api/v1/alerts?status=firing", "", ""},
+	"GET /api/v1/incidents":                {"/api/v1/incidents?status=open", "", ""},
+	"POST /api/v1/incidents":               {"/api/v1/incidents", "application/json", `{"title":"opened by %s","kind":"security","services":["checkout"]}`},
+	"GET /api/v1/incidents/metrics":        {"/api/v1/incidents/metrics?from=2026-01-01", "", ""},
+	"GET /api/v1/incidents/{id}":           {"/api/v1/incidents/{incident}", "", ""},
+	"PATCH /api/v1/incidents/{id}":         {"/api/v1/incidents/{incident}", "application/json", `{"addParticipants":["%s"]}`},
+	"GET /api/v1/incidents/{id}/timeline":  {"/api/v1/incidents/{incident}/timeline?after=1", "", ""},
+	"POST /api/v1/incidents/{id}/notes":    {"/api/v1/incidents/{incident}/notes", "application/json", `{"text":"note by %s"}`},
+	"POST /api/v1/incidents/{id}/merge":    {"/api/v1/incidents/{mergeable}/merge", "application/json", `{"into":"{incident}"}`},
+	"GET /api/v1/audit/verify":             {"/api/v1/audit/verify", "", ""},
 }
 
 // TestRoleMatrix calls every route with every role and without a token:
@@ -202,8 +265,17 @@ func TestRoleMatrix(t *testing.T) {
 				}
 				future := time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)
 				nowText := time.Now().UTC().Format(time.RFC3339)
+				if strings.Contains(path, "{mergeable}") {
+					m, err := f.inc.Open(actx, incident.OpenRequest{Title: "to merge", Services: []string{"checkout"}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					path = strings.ReplaceAll(path, "{mergeable}", m.ID)
+				}
 				path = strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(path, "{finding}", f.finding), "{future}", future), "{decision}", f.decision)
+				path = strings.ReplaceAll(path, "{incident}", f.incident)
 				body = strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(body, "{finding}", f.finding), "{future}", future), "{now}", nowText)
+				body = strings.ReplaceAll(body, "{incident}", f.incident)
 				token := ""
 				if role != "" {
 					token = f.tokens[role]
@@ -211,13 +283,15 @@ func TestRoleMatrix(t *testing.T) {
 				resp, b := f.do(t, rt.Method, path, token, call.ctype, body)
 				var want int
 				switch {
+				case rt.Role == roleSource:
+					want = 401
 				case rt.Role == "":
 					want = 200
 				case role == "":
 					want = 401
 				case !role.AtLeast(rt.Role):
 					want = 403
-				case rt.Method == "POST" && rt.Path == "/api/v1/tokens":
+				case rt.Method == "POST" && (rt.Path == "/api/v1/tokens" || rt.Path == "/api/v1/incidents" || strings.HasSuffix(rt.Path, "/notes")):
 					want = 201
 				case rt.Method == "DELETE" && strings.HasPrefix(rt.Path, "/api/v1/slos/"):
 					want = 204

@@ -17,6 +17,7 @@ import (
 	"github.com/palisade-project/palisade/catalog"
 	"github.com/palisade-project/palisade/gate"
 	"github.com/palisade-project/palisade/identity"
+	"github.com/palisade-project/palisade/incident"
 	"github.com/palisade-project/palisade/slo"
 	"github.com/palisade-project/palisade/vuln"
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,6 +31,7 @@ type Config struct {
 	Vuln     *vuln.Service
 	SLO      *slo.Service
 	Gate     *gate.Service
+	Incident *incident.Service
 	// AuditHead reads the audit chain's head, which reports name.
 	AuditHead func(context.Context) (auditlog.Head, error)
 	// Ready reports whether the server can take traffic (database
@@ -61,6 +63,8 @@ type Server struct {
 	metrics *httpMetrics
 	// apiRoutes is the route table, kept for the OpenAPI sync test.
 	apiRoutes []apiRoute
+	// sourceFailures slows down guessing of alert source credentials.
+	sourceFailures *identity.Limiter
 }
 
 // apiRoute is one declared API route: pattern, the least role that may call
@@ -73,7 +77,8 @@ type apiRoute struct {
 
 // New returns a server for cfg.
 func New(cfg Config) *Server {
-	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(),
+		sourceFailures: identity.NewLimiter(time.Now, SourceFailureLimit, identity.DefaultFailureWindow)}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -133,6 +138,19 @@ func (s *Server) routes() {
 	s.api("GET /api/v1/gate/decisions", palisade.RoleViewer, s.handleListGateDecisions)
 	s.api("GET /api/v1/gate/decisions/{id}", palisade.RoleViewer, s.handleGetGateDecision)
 
+	s.api("POST /api/v1/alerts/alertmanager", roleSource, s.handleAlertmanager)
+	s.api("POST /api/v1/alerts/events", roleSource, s.handleEvents)
+	s.api("POST /api/v1/alerts/webhook/{source}", roleSource, s.handleWebhook)
+	s.api("GET /api/v1/alerts", palisade.RoleViewer, s.handleListAlerts)
+	s.api("GET /api/v1/incidents", palisade.RoleViewer, s.handleListIncidents)
+	s.api("POST /api/v1/incidents", palisade.RoleResponder, s.handleOpenIncident)
+	s.api("GET /api/v1/incidents/metrics", palisade.RoleViewer, s.handleIncidentMetrics)
+	s.api("GET /api/v1/incidents/{id}", palisade.RoleViewer, s.handleGetIncident)
+	s.api("PATCH /api/v1/incidents/{id}", palisade.RoleResponder, s.handleUpdateIncident)
+	s.api("GET /api/v1/incidents/{id}/timeline", palisade.RoleViewer, s.handleTimeline)
+	s.api("POST /api/v1/incidents/{id}/notes", palisade.RoleResponder, s.handleNote)
+	s.api("POST /api/v1/incidents/{id}/merge", palisade.RoleResponder, s.handleMerge)
+
 	s.api("GET /api/v1/tokens", palisade.RoleAdmin, s.handleListTokens)
 	s.api("POST /api/v1/tokens", palisade.RoleAdmin, s.handleCreateToken)
 	s.api("DELETE /api/v1/tokens/{ref}", palisade.RoleAdmin, s.handleRevokeToken)
@@ -160,7 +178,11 @@ func (s *Server) api(pattern string, role palisade.Role, h func(http.ResponseWri
 	method, path, _ := strings.Cut(pattern, " ")
 	s.apiRoutes = append(s.apiRoutes, apiRoute{Method: method, Path: path, Role: role, Handler: h})
 	s.handle(pattern, pattern, func(w http.ResponseWriter, r *http.Request) {
-		if role != "" {
+		if role == roleSource {
+			// The handler authenticates the alert source.
+			ctx := palisade.WithActor(r.Context(), palisade.Actor{Kind: "source", RequestID: requestID(r.Context())})
+			r = r.WithContext(ctx)
+		} else if role != "" {
 			ctx, err := s.authenticate(r)
 			if err != nil {
 				s.writeError(w, r, err)

@@ -168,7 +168,7 @@ func (s *Service) Open(ctx context.Context, req OpenRequest) (*Incident, error) 
 		if err := tx.AddEntries(inc.ID, entries...); err != nil {
 			return err
 		}
-		return tx.Enqueue(Notice{ID: inc.ID + "/opened", Event: "opened", Incident: *inc, Targets: inc.Notify, Text: inc.Title})
+		return s.notify(tx, inc, inc.ID+"/opened", "opened", inc.Summary, inc.Notify, now)
 	})
 	if err != nil {
 		return nil, err
@@ -260,8 +260,7 @@ func (s *Service) Update(ctx context.Context, id string, p Patch) (*Incident, er
 					text = append(text, e.Text)
 				}
 			}
-			if err := tx.Enqueue(Notice{ID: fmt.Sprintf("%s/%s/%d", inc.ID, notice, now.UnixMicro()), Event: notice, Incident: *inc, Targets: inc.Notify,
-				Text: strings.Join(text, "; ")}); err != nil {
+			if err := s.notify(tx, inc, fmt.Sprintf("%s/%s/%d", inc.ID, notice, now.UnixMicro()), notice, strings.Join(text, "; "), inc.Notify, now); err != nil {
 				return err
 			}
 		}

@@ -5,71 +5,45 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/palisade-project/palisade/catalog"
+	"github.com/palisade-project/palisade/incident/intake"
 )
 
 // Signal is an alert event as the intake hands it over, whatever sent it.
-type Signal struct {
-	Source      string            `json:"source"`
-	Kind        string            `json:"kind"` // alertmanager, events, webhook, internal
-	DedupKey    string            `json:"dedupKey"`
-	Action      string            `json:"action"` // trigger, acknowledge, resolve
-	Summary     string            `json:"summary"`
-	Severity    string            `json:"severity"`
-	Labels      map[string]string `json:"labels"`
-	Annotations map[string]string `json:"annotations"`
-	Service     string            `json:"service,omitempty"`
-	StartsAt    time.Time         `json:"startsAt"`
-	Links       []Link            `json:"links"`
-	Raw         []byte            `json:"-"`
-}
+type Signal = intake.Alert
 
-// Limits on a signal. Documented in docs/alert-intake.md.
+// Actions of a Signal.
 const (
-	MaxDedupKey = 255
-	MaxSummary  = 1024
-	MaxLabels   = 64
-	MaxLabelLen = 1024
+	ActionTrigger     = intake.ActionTrigger
+	ActionAcknowledge = intake.ActionAcknowledge
+	ActionResolve     = intake.ActionResolve
 )
 
 // normalize fills the service from the service label, defaults the action
-// and checks the limits.
-func (s *Signal) normalize() error {
+// and checks the signal (the intake parsers return valid ones; internal
+// sources are checked here).
+func normalize(s *Signal) error {
 	if s.Action == "" {
 		s.Action = ActionTrigger
+	}
+	if s.Kind == "" {
+		s.Kind = intake.KindInternal
+	}
+	if s.Labels == nil {
+		s.Labels = map[string]string{}
+	}
+	if s.Annotations == nil {
+		s.Annotations = map[string]string{}
 	}
 	if s.Service == "" {
 		s.Service = s.Labels["service"]
 	}
-	switch {
-	case s.Source == "":
-		return fmt.Errorf("source is required")
-	case s.DedupKey == "":
-		return fmt.Errorf("dedup key is required")
-	case len(s.DedupKey) > MaxDedupKey:
-		return fmt.Errorf("dedup key is longer than %d bytes", MaxDedupKey)
-	case s.Action != ActionTrigger && s.Action != ActionAcknowledge && s.Action != ActionResolve:
-		return fmt.Errorf("action %q: use trigger, acknowledge or resolve", s.Action)
-	case len(s.Labels) > MaxLabels || len(s.Annotations) > MaxLabels:
-		return fmt.Errorf("at most %d labels and %d annotations", MaxLabels, MaxLabels)
-	}
-	if len(s.Summary) > MaxSummary {
-		s.Summary = truncate(s.Summary, MaxSummary)
-	}
-	for _, m := range []map[string]string{s.Labels, s.Annotations} {
-		for k, v := range m {
-			if len(k) > MaxLabelLen || len(v) > MaxLabelLen {
-				return fmt.Errorf("label or annotation %q is longer than %d bytes", truncate(k, 64), MaxLabelLen)
-			}
-		}
-	}
-	return nil
+	return s.Validate()
 }
 
 // truncate cuts s to at most n bytes on a character boundary.
@@ -82,13 +56,6 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
-
-// Actions of a Signal.
-const (
-	ActionTrigger     = "trigger"
-	ActionAcknowledge = "acknowledge"
-	ActionResolve     = "resolve"
-)
 
 // Incident decisions of a route.
 const (
@@ -223,6 +190,7 @@ func expand(tmpl string, s *Signal) string {
 type Config struct {
 	Severities []Severity
 	Rules      []Rule
+	Sources    []Source
 }
 
 // ConfigFromSections decodes the severities and routing sections:

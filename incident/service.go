@@ -3,7 +3,6 @@ package incident
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -11,32 +10,31 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/palisade-project/palisade"
 	"github.com/palisade-project/palisade/catalog"
 )
 
-// ConfigStore keeps the incident sections of palisade.yaml (severities,
-// routing) as JSON, so every replica routes alike.
-type ConfigStore interface {
-	IncidentConfig(ctx context.Context) (json.RawMessage, error)
-	PutIncidentConfig(ctx context.Context, raw json.RawMessage) error
-}
-
 // Service is incident response.
 type Service struct {
 	store   Store
-	config  ConfigStore
+	config  catalog.SectionStore
 	catalog *catalog.Registry
 	now     func() time.Time
 	log     *slog.Logger
+	// publicURL prefixes links in notifications.
+	publicURL string
+	lookup    func(string) (string, bool)
 
 	mu       sync.Mutex
 	rawCfg   []byte
 	compiled *Config
+	rates    map[string]*rate.Limiter
 }
 
 // NewService returns incident response over its stores.
-func NewService(store Store, config ConfigStore, reg *catalog.Registry, now func() time.Time, log *slog.Logger) *Service {
+func NewService(store Store, config catalog.SectionStore, reg *catalog.Registry, now func() time.Time, log *slog.Logger) *Service {
 	if now == nil {
 		now = time.Now
 	}
@@ -48,97 +46,77 @@ func NewService(store Store, config ConfigStore, reg *catalog.Registry, now func
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
+// configSections are the sections of palisade.yaml incident response
+// reads.
+var configSections = []string{"severities", "routing", "alertSources"}
+
 // Config returns the severities and routing rules in force.
 func (s *Service) Config(ctx context.Context) (*Config, error) {
-	raw, err := s.config.IncidentConfig(ctx)
-	if err != nil {
-		return nil, err
+	var raw []byte
+	nodes := map[string]*catalog.Node{}
+	for _, name := range configSections {
+		b, err := s.config.ConfigSection(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		raw = append(append(raw, b...), 0)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.compiled != nil && bytes.Equal(raw, s.rawCfg) {
 		return s.compiled, nil
 	}
-	cfg := &Config{Severities: DefaultSeverities()}
-	if len(raw) > 0 {
-		doc, err := catalog.ParseJSON("stored incident configuration", raw)
+	for _, name := range configSections {
+		n, err := catalog.LoadSection(ctx, s.config, name)
 		if err != nil {
 			return nil, err
 		}
-		if cfg, err = ConfigFromSections(doc.Sections["severities"], doc.Sections["routing"]); err != nil {
-			return nil, err
-		}
+		nodes[name] = n
+	}
+	cfg, err := ConfigFromSections(nodes["severities"], nodes["routing"])
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Sources, err = SourcesFromSection(nodes["alertSources"], s.lookup); err != nil {
+		return nil, err
 	}
 	s.rawCfg, s.compiled = raw, cfg
 	return cfg, nil
 }
 
-// Sections handles palisade.yaml's severities and routing sections (the
-// catalog calls it once per section; both are stored together).
+// SourcesSection handles palisade.yaml's alertSources section.
+func (s *Service) SourcesSection() catalog.SectionHandler {
+	return catalog.StoredSection(s.config, "alertSources", func(ctx context.Context, n *catalog.Node) error {
+		_, err := SourcesFromSection(n, nil)
+		return err
+	})
+}
+
+// SetLookup sets how ${NAME} references in alertSources resolve
+// (os.LookupEnv in the server). Call it before the service is used.
+func (s *Service) SetLookup(lookup func(string) (string, bool)) { s.lookup = lookup }
+
+// Sections handles palisade.yaml's severities and routing sections: each
+// is checked with the other (from the same document, else as stored)
+// before anything is written.
 func (s *Service) Sections(name string) catalog.SectionHandler {
-	return func(ctx context.Context, n *catalog.Node, prune bool) (func(context.Context) error, error) {
-		raw, err := s.config.IncidentConfig(ctx)
-		if err != nil {
-			return nil, err
-		}
-		cur := map[string]json.RawMessage{}
-		if len(raw) > 0 {
-			if err := json.Unmarshal(raw, &cur); err != nil {
-				return nil, err
-			}
-		}
-		b, err := n.MarshalJSON()
-		if err != nil {
-			return nil, err
-		}
-		cur[name] = b
-		merged, err := json.Marshal(cur)
-		if err != nil {
-			return nil, err
-		}
-		// Check the merged configuration compiles before anything is
-		// written: with the other section from the same document if it
-		// has one, else as stored.
-		doc, err := catalog.ParseJSON("incident configuration", merged)
-		if err != nil {
-			return nil, err
-		}
+	return catalog.StoredSection(s.config, name, func(ctx context.Context, n *catalog.Node) error {
 		other := map[string]string{"severities": "routing", "routing": "severities"}[name]
 		sib := catalog.Sibling(ctx, other)
 		if sib == nil {
-			sib = doc.Sections[other]
+			var err error
+			if sib, err = catalog.LoadSection(ctx, s.config, other); err != nil {
+				return err
+			}
 		}
+		var err error
 		if name == "severities" {
 			_, err = ConfigFromSections(n, sib)
 		} else {
 			_, err = ConfigFromSections(sib, n)
 		}
-		if err != nil {
-			return nil, err
-		}
-		return func(ctx context.Context) error {
-			if err := palisade.AuthorizeAll(ctx, palisade.RoleEditor); err != nil {
-				return err
-			}
-			// Re-read: the other section may have been applied just now.
-			raw, err := s.config.IncidentConfig(ctx)
-			if err != nil {
-				return err
-			}
-			cur := map[string]json.RawMessage{}
-			if len(raw) > 0 {
-				if err := json.Unmarshal(raw, &cur); err != nil {
-					return err
-				}
-			}
-			cur[name] = b
-			merged, err := json.Marshal(cur)
-			if err != nil {
-				return err
-			}
-			return s.config.PutIncidentConfig(ctx, merged)
-		}, nil
-	}
+		return err
+	})
 }
 
 // IngestResult says what an intake call did.
@@ -161,7 +139,7 @@ type IngestResult struct {
 // calling.
 func (s *Service) Ingest(ctx context.Context, signals []Signal) (*IngestResult, error) {
 	for i := range signals {
-		if err := signals[i].normalize(); err != nil {
+		if err := normalize(&signals[i]); err != nil {
 			return nil, palisade.FieldErrorf(palisade.EINVALID, fmt.Sprintf("alerts[%d]", i), "%v", err)
 		}
 	}
@@ -302,8 +280,7 @@ func (s *Service) route(tx Tx, sig *Signal, a *Alert, rt Route, now time.Time, r
 			}
 			res.Joined = append(res.Joined, inc.ID)
 			touched[inc.ID] = true
-			return tx.Enqueue(Notice{ID: fmt.Sprintf("%s/joined/%s/%s", inc.ID, a.Source, a.DedupKey), Event: "joined", Incident: *inc, Targets: rt.Notify,
-				Text: "another alert joined: " + a.Summary})
+			return s.notify(tx, inc, fmt.Sprintf("%s/joined/%s/%s", inc.ID, a.Source, a.DedupKey), "updated", "another alert joined: "+a.Summary, rt.Notify, now)
 		}
 		return nil
 	}
@@ -321,8 +298,8 @@ func (s *Service) route(tx Tx, sig *Signal, a *Alert, rt Route, now time.Time, r
 		inc.Links = append(inc.Links, Link{Kind: "service", Ref: rt.Service})
 	}
 	for _, l := range sig.Links {
-		if len(inc.Links) < MaxLinks && (strings.HasPrefix(l.Ref, "https://") || strings.HasPrefix(l.Ref, "http://")) {
-			inc.Links = append(inc.Links, Link{Kind: "url", Ref: l.Ref})
+		if len(inc.Links) < MaxLinks && len(l.Href) <= 2048 && (strings.HasPrefix(l.Href, "https://") || strings.HasPrefix(l.Href, "http://")) {
+			inc.Links = append(inc.Links, Link{Kind: "url", Ref: l.Href})
 		}
 	}
 	if err := tx.CreateIncident(inc); err != nil {
@@ -335,5 +312,5 @@ func (s *Service) route(tx Tx, sig *Signal, a *Alert, rt Route, now time.Time, r
 		Text: fmt.Sprintf("opened %s %s incident by routing rule %s", inc.Severity, inc.Kind, rt.Rule)}); err != nil {
 		return err
 	}
-	return tx.Enqueue(Notice{ID: inc.ID + "/opened", Event: "opened", Incident: *inc, Targets: rt.Notify, Text: inc.Title})
+	return s.notify(tx, inc, inc.ID+"/opened", "opened", "first alert: "+a.Summary, rt.Notify, now)
 }

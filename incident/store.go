@@ -3,6 +3,8 @@ package incident
 import (
 	"context"
 	"time"
+
+	"github.com/palisade-project/palisade/notify"
 )
 
 // Alert is a stored alert: one (source, dedup key), however many times it
@@ -33,17 +35,6 @@ const (
 	AlertResolved     = "resolved"
 )
 
-// Notice is something an incident change should tell people: the store
-// queues it in the outbox in the same transaction as the change.
-type Notice struct {
-	// ID makes the notice idempotent ("INC-12/opened").
-	ID       string
-	Event    string // opened, updated, resolved, joined
-	Incident Incident
-	Targets  []string
-	Text     string
-}
-
 // Tx is what a write transaction offers the incident logic. The store
 // audits incident changes and notes (not each alert delivery: those are on
 // the timeline and in the alert's own record).
@@ -58,7 +49,8 @@ type Tx interface {
 	CreateIncident(i *Incident) error
 	UpdateIncident(before, after *Incident) error
 	AddEntries(incident string, entries ...Entry) error
-	Enqueue(n Notice) error
+	// Enqueue puts notifications in the outbox, in this transaction.
+	Enqueue(entries ...notify.Entry) error
 	// MoveAlerts attaches every alert of incident from to incident to
 	// and returns how many moved.
 	MoveAlerts(from, to string) (int, error)
