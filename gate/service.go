@@ -48,7 +48,19 @@ type Service struct {
 	slo     *slo.Service
 	catalog *catalog.Registry
 	now     func() time.Time
+	// incidents counts open security incidents; nil leaves the count
+	// unknown (-1).
+	incidents IncidentCounter
 }
+
+// IncidentCounter counts a service's open security incidents; the
+// incident capability implements it.
+type IncidentCounter interface {
+	OpenCount(ctx context.Context, service string) (int, error)
+}
+
+// SetIncidents lets decisions count open security incidents.
+func (s *Service) SetIncidents(c IncidentCounter) { s.incidents = c }
 
 // NewService returns the change gate over its data sources.
 func NewService(store Store, v *vuln.Service, s *slo.Service, reg *catalog.Registry, now func() time.Time) *Service {
@@ -95,6 +107,13 @@ func (s *Service) Decide(ctx context.Context, req Request) (*Record, error) {
 		in.Missing = append(in.Missing, "security SLO budgets: "+palisade.ErrorMessage(err))
 	} else {
 		in.SLOs = sts
+	}
+	if s.incidents != nil {
+		if n, err := s.incidents.OpenCount(ctx, req.Service); err != nil {
+			in.Missing = append(in.Missing, "open security incidents: "+palisade.ErrorMessage(err))
+		} else {
+			in.OpenIncidents = n
+		}
 	}
 	policy, err := s.policyFor(ctx, req.Service)
 	if err != nil {

@@ -677,10 +677,10 @@ func (s *Service) Metrics(ctx context.Context, from, to time.Time) (*Metrics, er
 	return &m, nil
 }
 
-// OpenCount returns how many incidents are open on service (any kind).
+// OpenCount returns how many security incidents are open on service.
 // The change gate uses it.
 func (s *Service) OpenCount(ctx context.Context, service string) (int, error) {
-	open, err := s.store.Incidents(ctx, Filter{Status: "open", Service: service})
+	open, err := s.store.Incidents(ctx, Filter{Status: "open", Service: service, Kind: KindSecurity})
 	if err != nil {
 		return 0, err
 	}

@@ -377,3 +377,31 @@ func (s *Service) RaiseInternal(ctx context.Context, source string, alerts []int
 	}
 	return s.Ingest(palisade.WithActor(ctx, palisade.SystemActor(source)), alerts)
 }
+
+// ReconcileInternal is RaiseInternal for a source that knows the whole
+// set of its conditions at once (missed deadlines, overdue action items):
+// firing are every alert that should fire now; the source's other alerts
+// that still fire are resolved. Alerts already firing are counted as
+// repeated deliveries and change nothing else.
+func (s *Service) ReconcileInternal(ctx context.Context, source string, firing []intake.Alert) (*IngestResult, error) {
+	active, err := s.store.ActiveAlerts(ctx, source)
+	if err != nil {
+		return nil, err
+	}
+	keep := map[string]bool{}
+	for i := range firing {
+		firing[i].Action = intake.ActionTrigger
+		keep[firing[i].DedupKey] = true
+	}
+	all := firing
+	for _, a := range active {
+		if !keep[a.DedupKey] {
+			all = append(all, intake.Alert{DedupKey: a.DedupKey, Action: intake.ActionResolve, Summary: a.Summary, Severity: a.Severity,
+				Service: a.Service, Labels: a.Labels, Annotations: map[string]string{}})
+		}
+	}
+	if len(all) == 0 {
+		return &IngestResult{Opened: []string{}, Joined: []string{}, Incidents: []string{}, Warnings: []string{}}, nil
+	}
+	return s.RaiseInternal(ctx, source, all)
+}

@@ -78,6 +78,8 @@ type Store interface {
 	Timeline(ctx context.Context, id string, after int64) ([]Entry, error)
 	IncidentAlerts(ctx context.Context, id string) ([]Alert, error)
 	RecentAlerts(ctx context.Context, status string, limit int) ([]Alert, error)
+	// ActiveAlerts returns a source's alerts that are not resolved.
+	ActiveAlerts(ctx context.Context, source string) ([]Alert, error)
 	// AllIncidents returns every incident opened since a time, for metrics.
 	AllIncidents(ctx context.Context, since time.Time) ([]Incident, error)
 }

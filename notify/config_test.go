@@ -6,69 +6,19 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
-	"github.com/goccy/go-yaml/token"
-
 	"github.com/palisade-project/palisade"
 	"github.com/palisade-project/palisade/catalog"
 )
 
 // section parses src, a palisade.yaml fragment, into the catalog.Node of
-// its notifiers key, with locations, the way catalog hands sections to
-// their owners.
+// its notifiers key, the way catalog hands sections to their owners.
 func section(t *testing.T, src string) *catalog.Node {
 	t.Helper()
-	if d, err := catalog.ParseYAML("palisade.yaml", []byte(src)); err == nil && d.Sections["notifiers"] != nil {
-		return d.Sections["notifiers"]
-	}
-	// catalog does not list the notifiers section (yet): build the node
-	// from the YAML directly.
-	f, err := parser.ParseBytes([]byte(src), 0)
+	d, err := catalog.ParseYAML("palisade.yaml", []byte(src))
 	if err != nil {
-		t.Fatalf("YAML: %v", err)
+		t.Fatalf("parse: %v", err)
 	}
-	root := yamlNode(f.Docs[0].Body)
-	for _, e := range root.Map {
-		if e.Key == "notifiers" {
-			return e.Value
-		}
-	}
-	t.Fatal("no notifiers key")
-	return nil
-}
-
-func yamlNode(n ast.Node) *catalog.Node {
-	loc := func(n ast.Node) catalog.Loc {
-		p := n.GetToken().Position
-		return catalog.Loc{File: "palisade.yaml", Line: p.Line, Col: p.Column}
-	}
-	out := &catalog.Node{Loc: loc(n)}
-	entry := func(v *ast.MappingValueNode) catalog.MapEntry {
-		return catalog.MapEntry{Key: v.Key.GetToken().Value, KeyLoc: loc(v.Key), Value: yamlNode(v.Value)}
-	}
-	switch x := n.(type) {
-	case nil, *ast.NullNode:
-		out.Kind = catalog.NullNode
-	case *ast.MappingNode:
-		out.Kind = catalog.MapNode
-		for _, v := range x.Values {
-			out.Map = append(out.Map, entry(v))
-		}
-	case *ast.MappingValueNode:
-		out.Kind, out.Loc = catalog.MapNode, loc(x.Key)
-		out.Map = append(out.Map, entry(x))
-	case *ast.SequenceNode:
-		out.Kind = catalog.ListNode
-		for _, v := range x.Values {
-			out.List = append(out.List, yamlNode(v))
-		}
-	default:
-		tok := n.GetToken()
-		out.Kind, out.Scalar = catalog.ScalarNode, tok.Value
-		out.Quoted = tok.Type == token.DoubleQuoteType || tok.Type == token.SingleQuoteType
-	}
-	return out
+	return d.Sections["notifiers"]
 }
 
 const exampleConfig = `notifiers:

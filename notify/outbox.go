@@ -130,7 +130,7 @@ func (b Backoff) Delay(attempts int, r float64) time.Duration {
 // first RunOnce.
 type Dispatcher struct {
 	store     OutboxStore
-	notifiers map[string]Notifier
+	notifiers func(ctx context.Context, name string) (Notifier, error)
 	now       func() time.Time
 	log       *slog.Logger
 
@@ -169,7 +169,7 @@ func NewDispatcher(store OutboxStore, notifiers map[string]Notifier, now func() 
 	}
 	host, _ := os.Hostname()
 	return &Dispatcher{
-		store: store, notifiers: notifiers, now: now, log: log,
+		store: store, notifiers: fixed(notifiers), now: now, log: log,
 		Worker:      fmt.Sprintf("%s:%d:%s", host, os.Getpid(), rand.Text()[:8]),
 		Lease:       2 * time.Minute,
 		Batch:       20,
@@ -177,6 +177,23 @@ func NewDispatcher(store OutboxStore, notifiers map[string]Notifier, now func() 
 		Backoff:     DefaultBackoff(),
 		Rand:        mrand.Float64,
 		wake:        make(chan struct{}, 1),
+	}
+}
+
+// NewLiveDispatcher returns a dispatcher that sends through the
+// notifiers live holds, following changes to the notifiers section.
+func NewLiveDispatcher(store OutboxStore, live *Live, now func() time.Time, log *slog.Logger) *Dispatcher {
+	d := NewDispatcher(store, nil, now, log)
+	d.notifiers = live.Notifier
+	return d
+}
+
+func fixed(m map[string]Notifier) func(context.Context, string) (Notifier, error) {
+	return func(_ context.Context, name string) (Notifier, error) {
+		if n, ok := m[name]; ok {
+			return n, nil
+		}
+		return nil, fmt.Errorf("no notifier named %q in this process's configuration", name)
 	}
 }
 
@@ -267,15 +284,14 @@ const (
 // out must be marked sent, or it goes out again.
 func (d *Dispatcher) deliver(ctx context.Context, e Entry) (outcome, error) {
 	log := d.log.With("target", e.Target, "message", e.Message.ID, "kind", e.Message.Kind, "entry", e.ID, "attempt", e.Attempts+1)
-	var err error
-	if n, ok := d.notifiers[e.Target]; ok {
+	// A notifier this process cannot resolve is a temporary failure on
+	// purpose: during a rolling deploy a replica with the old
+	// configuration can claim an entry for a target only the new one
+	// knows, and an unset variable can be set; the entry is retried with
+	// backoff and dead-lettered after the last attempt.
+	n, err := d.notifiers(ctx, e.Target)
+	if err == nil {
 		err = d.send(ctx, n, e.Message)
-	} else {
-		// Temporary on purpose: during a rolling deploy a replica with
-		// the old configuration can claim an entry for a target only
-		// the new one knows; it retries later, when a new replica may
-		// take it.
-		err = fmt.Errorf("no notifier named %q in this process's configuration", e.Target)
 	}
 
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeMargin)

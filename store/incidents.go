@@ -365,6 +365,12 @@ func (db *DB) RecentAlerts(ctx context.Context, status string, limit int) ([]inc
 	return scanDocs[incident.Alert](ctx, db, "alerts", `SELECT doc FROM alerts WHERE ($1 = '' OR status = $1) ORDER BY last_seen DESC, id DESC LIMIT $2`, status, limit)
 }
 
+// ActiveAlerts implements incident.Store: a source's alerts that are not
+// resolved.
+func (db *DB) ActiveAlerts(ctx context.Context, source string) ([]incident.Alert, error) {
+	return scanDocs[incident.Alert](ctx, db, "alerts", `SELECT doc FROM alerts WHERE source = $1 AND status <> 'resolved' ORDER BY id`, source)
+}
+
 // AllIncidents implements incident.Store.
 func (db *DB) AllIncidents(ctx context.Context, since time.Time) ([]incident.Incident, error) {
 	return scanDocs[incident.Incident](ctx, db, "incidents", `SELECT doc FROM incidents WHERE opened_at >= $1 ORDER BY num`, ts(since))

@@ -21,6 +21,8 @@ import (
 	"github.com/palisade-project/palisade/gate"
 	"github.com/palisade-project/palisade/httpapi"
 	"github.com/palisade-project/palisade/identity"
+	"github.com/palisade-project/palisade/incident"
+	"github.com/palisade-project/palisade/notify"
 	"github.com/palisade-project/palisade/slo"
 	"github.com/palisade-project/palisade/slo/openslo"
 	"github.com/palisade-project/palisade/slo/promrules"
@@ -92,6 +94,7 @@ type local struct {
 	engine   *slo.Engine
 	slo      *slo.Service
 	gate     *gate.Service
+	incident *incident.Service
 }
 
 // newLocal wires the capabilities over db: the one place that knows which
@@ -110,6 +113,15 @@ func newLocal(db *store.DB, log *slog.Logger) *local {
 	l.catalog.HandleSection("slos", l.slo.Section)
 	l.gate = gate.NewService(db, l.vuln, l.slo, l.catalog, nil)
 	l.catalog.HandleSection("gates", l.gate.Section)
+
+	l.incident = incident.NewService(db, db, l.catalog, nil, log)
+	for _, name := range []string{"severities", "routing"} {
+		l.catalog.HandleSection(name, l.incident.Sections(name))
+	}
+	l.catalog.HandleSection("alertSources", l.incident.SourcesSection())
+	l.catalog.HandleSection(notify.SectionName, notify.Section(db))
+	l.engine.AddSink(sloAlerts{l.incident})
+	l.gate.SetIncidents(l.incident)
 	return l
 }
 

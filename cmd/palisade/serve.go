@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/palisade-project/palisade/catalog"
 	"github.com/palisade-project/palisade/httpapi"
 	"github.com/palisade-project/palisade/jobs"
+	"github.com/palisade-project/palisade/notify"
 	"github.com/palisade-project/palisade/store"
 	"github.com/palisade-project/palisade/web"
 )
@@ -31,6 +33,7 @@ type serveOptions struct {
 	trustProxy bool
 	tlsCert    string
 	tlsKey     string
+	publicURL  string
 
 	syncEcosystems []string
 	syncEvery      time.Duration
@@ -65,6 +68,7 @@ on SIGTERM or Ctrl-C, finishing requests in flight.`,
 	fl.BoolVar(&o.trustProxy, "trust-proxy", false, "take client addresses from X-Forwarded-For (only behind a proxy that sets it)")
 	fl.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate file")
 	fl.StringVar(&o.tlsKey, "tls-key", "", "private key file for --tls-cert")
+	fl.StringVar(&o.publicURL, "public-url", e.envOr("PALISADE_PUBLIC_URL", ""), "URL people reach this server at, for links in notifications (env PALISADE_PUBLIC_URL)")
 	fl.StringSliceVar(&o.syncEcosystems, "sync-ecosystems", nil, "OSV ecosystems to download and import on a schedule (e.g. Go,PyPI,npm); none by default")
 	fl.DurationVar(&o.syncEvery, "sync-every", 6*time.Hour, "how often to sync advisories, KEV and EPSS")
 	fl.StringVar(&o.kevURL, "kev-url", "", "CISA KEV catalog URL to refresh on the sync schedule (e.g. https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json)")
@@ -110,6 +114,16 @@ func (e *env) serve(ctx context.Context, o serveOptions) error {
 	log.Info("database open", "engine", db.Engine(), "database", db.Name())
 
 	app := newLocal(db, log)
+	lookup := func(name string) (string, bool) { v := e.getenv(name); return v, v != "" }
+	app.incident.SetLookup(lookup)
+	if o.publicURL != "" {
+		u, err := url.Parse(o.publicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("--public-url %q: give an absolute http(s) URL such as https://palisade.example.com", o.publicURL)
+		}
+		app.incident.SetPublicURL(o.publicURL)
+	}
+	dispatcher := notify.NewLiveDispatcher(db, notify.NewLive(db, lookup, notify.Options{}), nil, log)
 	secret, err := app.identity.Bootstrap(ctx, e.getenv("PALISADE_ADMIN_TOKEN"))
 	if err != nil {
 		return err
@@ -153,7 +167,8 @@ func (e *env) serve(ctx context.Context, o serveOptions) error {
 		pages = append(pages, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
 	}
 	api := httpapi.New(httpapi.Config{
-		Catalog: app.catalog, Identity: app.identity, Audit: app.audit, Vuln: app.vuln, SLO: app.slo, Gate: app.gate, AuditHead: db.AuditHead, Ready: db.Ready,
+		Catalog: app.catalog, Identity: app.identity, Audit: app.audit, Vuln: app.vuln, SLO: app.slo, Gate: app.gate, Incident: app.incident,
+		AuditHead: db.AuditHead, Ready: db.Ready,
 		Registry: reg, Logger: log, Web: pages, TrustProxy: o.trustProxy, Version: ver,
 	})
 
@@ -183,6 +198,12 @@ func (e *env) serve(ctx context.Context, o serveOptions) error {
 		runner.Run(ctx)
 	}()
 	defer func() { <-jobsDone }()
+	notifyDone := make(chan struct{})
+	go func() {
+		defer close(notifyDone)
+		dispatcher.Run(ctx, 5*time.Second)
+	}()
+	defer func() { <-notifyDone }()
 
 	errc := make(chan error, 1)
 	go func() {
@@ -229,6 +250,9 @@ func (l *local) jobs(o serveOptions) []jobs.Job {
 			return err
 		}},
 		{Name: "slo.compact", Every: time.Hour, Run: l.slo.Compact},
+		{Name: "incident.deadlines", Every: 15 * time.Minute, Run: func(ctx context.Context) error {
+			return deadlineAlerts(ctx, l.vuln, l.incident)
+		}},
 	}
 	if len(o.syncEcosystems) > 0 {
 		js = append(js, jobs.Job{Name: "vuln.sync", Every: o.syncEvery, Timeout: 2 * time.Hour, Run: func(ctx context.Context) error {
