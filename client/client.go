@@ -207,11 +207,16 @@ func (c *Client) Finding(ctx context.Context, id string) (*httpapi.FindingRespon
 }
 
 func (c *Client) postJSON(ctx context.Context, path string, in, out any) error {
+	return c.sendJSON(ctx, http.MethodPost, path, in, out)
+}
+
+// sendJSON sends in as a JSON body with method (POST, PATCH, PUT).
+func (c *Client) sendJSON(ctx context.Context, method, path string, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return err
 	}
-	return c.do(ctx, http.MethodPost, path, nil, "application/json", body, out)
+	return c.do(ctx, method, path, nil, "application/json", body, out)
 }
 
 // Triage applies a decision to findings by ids or by advisory.

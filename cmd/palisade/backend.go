@@ -64,6 +64,7 @@ type backend interface {
 	PrometheusRules(ctx context.Context, service string) ([]byte, error)
 	ExportOpenSLO(ctx context.Context, service string) ([]byte, error)
 	ImportOpenSLO(ctx context.Context, name string, data []byte, prune bool) (*httpapi.OpenSLOImport, error)
+	incidentBackend
 	Close() error
 }
 
@@ -95,6 +96,25 @@ type local struct {
 	slo      *slo.Service
 	gate     *gate.Service
 	incident *incident.Service
+	// wake tells the notification dispatcher that a write may have
+	// queued messages; serve sets it.
+	wake func()
+}
+
+// wakingStore is the incident store that wakes the dispatcher after each
+// committed write, so notifications leave at once instead of at the next
+// poll.
+type wakingStore struct {
+	*store.DB
+	l *local
+}
+
+func (w wakingStore) WriteIncidents(ctx context.Context, fn func(tx incident.Tx) error) error {
+	err := w.DB.WriteIncidents(ctx, fn)
+	if err == nil && w.l.wake != nil {
+		w.l.wake()
+	}
+	return err
 }
 
 // newLocal wires the capabilities over db: the one place that knows which
@@ -114,7 +134,7 @@ func newLocal(db *store.DB, log *slog.Logger) *local {
 	l.gate = gate.NewService(db, l.vuln, l.slo, l.catalog, nil)
 	l.catalog.HandleSection("gates", l.gate.Section)
 
-	l.incident = incident.NewService(db, db, l.catalog, nil, log)
+	l.incident = incident.NewService(wakingStore{db, l}, db, l.catalog, nil, log)
 	for _, name := range []string{"severities", "routing"} {
 		l.catalog.HandleSection(name, l.incident.Sections(name))
 	}

@@ -124,6 +124,7 @@ func (e *env) serve(ctx context.Context, o serveOptions) error {
 		app.incident.SetPublicURL(o.publicURL)
 	}
 	dispatcher := notify.NewLiveDispatcher(db, notify.NewLive(db, lookup, notify.Options{}), nil, log)
+	app.wake = dispatcher.Wake
 	secret, err := app.identity.Bootstrap(ctx, e.getenv("PALISADE_ADMIN_TOKEN"))
 	if err != nil {
 		return err
