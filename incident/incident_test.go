@@ -26,7 +26,7 @@ func as(ctx context.Context, name string, role palisade.Role, teams ...string) c
 	return palisade.WithActor(ctx, palisade.Actor{Kind: "token", Name: name, Role: role, Address: "test", Teams: teams})
 }
 
-func newEnv(t *testing.T, dsn string) *env {
+func newEnv(t testing.TB, dsn string) *env {
 	t.Helper()
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	e := &env{now: &now}
