@@ -62,6 +62,9 @@ func (db *DB) Enqueue(ctx context.Context, entries ...notify.Entry) (int, error)
 // Claim implements notify.OutboxStore. On PostgreSQL concurrent claims
 // skip each other's rows (FOR UPDATE SKIP LOCKED) and the outer conditions
 // are checked again on the locked row; SQLite runs one writer at a time.
+// The rows are picked in a materialized CTE: as a plain IN (subquery),
+// PostgreSQL may run the subquery more than once, and with SKIP LOCKED each
+// run can return other rows, so that more than limit rows are claimed.
 func (db *DB) Claim(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int) ([]notify.Entry, error) {
 	lock := ""
 	if db.dialect.engine == "postgres" {
@@ -70,9 +73,10 @@ func (db *DB) Claim(ctx context.Context, worker string, now time.Time, lease tim
 	due := `status = 'pending' AND next_at <= $2 AND (lease_until IS NULL OR lease_until <= $2)`
 	var out []notify.Entry
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET lease_holder = $1, lease_until = $3
-			WHERE id IN (SELECT id FROM outbox WHERE `+due+` ORDER BY next_at, id LIMIT $4`+lock+`) AND `+due+`
-			RETURNING id, target, message, attempts, next_at, created_at`, worker, ts(now), ts(now.Add(lease)), limit)
+		rows, err := tx.QueryContext(ctx, `WITH picked AS MATERIALIZED (SELECT id FROM outbox WHERE `+due+` ORDER BY next_at, id LIMIT $4`+lock+`)
+			UPDATE outbox SET lease_holder = $1, lease_until = $3
+			FROM picked WHERE outbox.id = picked.id AND `+due+`
+			RETURNING outbox.id, target, message, attempts, next_at, created_at`, worker, ts(now), ts(now.Add(lease)), limit)
 		if err != nil {
 			return db.mapErr("claim notifications", err)
 		}
