@@ -118,13 +118,7 @@ func (e *env) auditLogCmd() *cobra.Command {
 				for _, en := range entries {
 					t.add(fmt.Sprint(en.Seq), en.At.Format(time.RFC3339), en.Actor, en.Address, en.Action, en.Object)
 				}
-				if err := render(e.stdout, format, map[string]any{"items": entries, "next": next}, t); err != nil {
-					return err
-				}
-				if next != "" && format != formatJSON {
-					fmt.Fprintf(e.stderr, "More entries: add --cursor %s\n", next)
-				}
-				return nil
+				return e.renderPage(format, entries, next, "entries", t)
 			})
 		},
 	}

@@ -67,13 +67,7 @@ func (e *env) findingsListCmd() *cobra.Command {
 					}
 					t.add(x.ID, x.Service, x.Package, x.Version, x.Advisory, x.Severity, kevMark, x.State, due)
 				}
-				if err := render(e.stdout, format, map[string]any{"items": items, "next": next}, t); err != nil {
-					return err
-				}
-				if next != "" && format != formatJSON {
-					fmt.Fprintf(e.stderr, "More findings: add --cursor %s\n", next)
-				}
-				return nil
+				return e.renderPage(format, items, next, "findings", t)
 			})
 		},
 	}

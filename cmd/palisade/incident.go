@@ -302,13 +302,7 @@ func (e *env) incidentListCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if err := render(e.stdout, format, httpapi.ListResponse[incident.Incident]{Items: list, Next: next}, incidentTable(list)); err != nil {
-					return err
-				}
-				if next != "" && format != formatJSON {
-					fmt.Fprintf(e.stderr, "more: --cursor %s\n", next)
-				}
-				return nil
+				return e.renderPage(format, list, next, "incidents", incidentTable(list))
 			})
 		},
 	}

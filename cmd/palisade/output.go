@@ -37,6 +37,18 @@ type table struct {
 
 func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
 
+// renderPage writes one page of a listing: {"items": [...], "next": "..."}
+// as JSON, or t; for people, where the next page starts goes to stderr.
+func (e *env) renderPage(format string, items any, next, what string, t table) error {
+	if err := render(e.stdout, format, map[string]any{"items": items, "next": next}, t); err != nil {
+		return err
+	}
+	if next != "" && format != formatJSON {
+		fmt.Fprintf(e.stderr, "More %s: add --cursor %s\n", what, next)
+	}
+	return nil
+}
+
 // render writes v as JSON or t as a table or markdown table.
 func render(w io.Writer, format string, v any, t table) error {
 	switch format {
