@@ -149,6 +149,25 @@ func (db *DB) Fail(ctx context.Context, id, worker string, at time.Time, errText
 	return db.finish(ctx, id, worker, `status = '`+outboxDead+`', finished_at = $3, last_error = $4`, ts(at), errText)
 }
 
+// OutboxCounts returns how many outbox entries are in each status.
+func (db *DB) OutboxCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM outbox GROUP BY status`)
+	if err != nil {
+		return nil, db.mapErr("count notifications", err)
+	}
+	defer rows.Close()
+	out := map[string]int{outboxPending: 0, outboxSent: 0, outboxDead: 0}
+	for rows.Next() {
+		var status string
+		var n int
+		if err := rows.Scan(&status, &n); err != nil {
+			return nil, db.mapErr("count notifications", err)
+		}
+		out[status] = n
+	}
+	return out, db.mapErr("count notifications", rows.Err())
+}
+
 // OutboxItem is an outbox row as operators see it.
 type OutboxItem struct {
 	ID         string     `json:"id"`

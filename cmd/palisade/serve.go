@@ -155,6 +155,7 @@ func (e *env) serve(ctx context.Context, o serveOptions) error {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.SQL(), "palisade"),
+		newOutboxCollector(db.OutboxCounts),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name:        "palisade_build_info",
 			Help:        "Build information; the value is always 1.",
