@@ -3,6 +3,7 @@ package incident
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -30,6 +31,7 @@ type Service struct {
 	mu       sync.Mutex
 	rawCfg   []byte
 	compiled *Config
+	cfgRead  time.Time // when rawCfg was last read
 	rates    map[string]*rate.Limiter
 }
 
@@ -50,20 +52,33 @@ func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microse
 // reads.
 var configSections = []string{"severities", "routing", "alertSources"}
 
-// Config returns the severities and routing rules in force.
+// ConfigTTL is how long Config trusts what it read. An apply through this
+// process takes effect at once; one through another replica within
+// ConfigTTL. It keeps the configuration off the path of every alert
+// delivery.
+const ConfigTTL = 5 * time.Second
+
+// Config returns the severities, routing rules and sources in force.
 func (s *Service) Config(ctx context.Context) (*Config, error) {
+	s.mu.Lock()
+	if s.compiled != nil && time.Since(s.cfgRead) < ConfigTTL {
+		defer s.mu.Unlock()
+		return s.compiled, nil
+	}
+	s.mu.Unlock()
 	var raw []byte
 	nodes := map[string]*catalog.Node{}
+	sections, err := s.readSections(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for _, name := range configSections {
-		b, err := s.config.ConfigSection(ctx, name)
-		if err != nil {
-			return nil, err
-		}
-		raw = append(append(raw, b...), 0)
+		raw = append(append(raw, sections[name]...), 0)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.compiled != nil && bytes.Equal(raw, s.rawCfg) {
+		s.cfgRead = time.Now()
 		return s.compiled, nil
 	}
 	for _, name := range configSections {
@@ -80,27 +95,73 @@ func (s *Service) Config(ctx context.Context) (*Config, error) {
 	if cfg.Sources, err = SourcesFromSection(nodes["alertSources"], s.lookup); err != nil {
 		return nil, err
 	}
-	s.rawCfg, s.compiled = raw, cfg
+	for i := range cfg.Sources {
+		cfg.Sources[i].config = cfg
+	}
+	s.rawCfg, s.compiled, s.cfgRead = raw, cfg, time.Now()
 	return cfg, nil
+}
+
+// fresh makes a section handler drop the cached configuration once its
+// change is written.
+func (s *Service) fresh(h catalog.SectionHandler) catalog.SectionHandler {
+	return func(ctx context.Context, n *catalog.Node, prune bool) (func(context.Context) error, error) {
+		commit, err := h(ctx, n, prune)
+		if err != nil || commit == nil {
+			return commit, err
+		}
+		return func(ctx context.Context) error {
+			err := commit(ctx)
+			s.mu.Lock()
+			s.compiled = nil
+			s.mu.Unlock()
+			return err
+		}, nil
+	}
+}
+
+// manySections is a SectionStore that reads several sections in one
+// query; the SQL store is one. Config runs on every alert delivery.
+type manySections interface {
+	ConfigSections(ctx context.Context, names ...string) (map[string]json.RawMessage, error)
+}
+
+func (s *Service) readSections(ctx context.Context) (map[string]json.RawMessage, error) {
+	if m, ok := s.config.(manySections); ok {
+		return m.ConfigSections(ctx, configSections...)
+	}
+	out := map[string]json.RawMessage{}
+	for _, name := range configSections {
+		b, err := s.config.ConfigSection(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = b
+	}
+	return out, nil
 }
 
 // SourcesSection handles palisade.yaml's alertSources section.
 func (s *Service) SourcesSection() catalog.SectionHandler {
-	return catalog.StoredSection(s.config, "alertSources", func(ctx context.Context, n *catalog.Node) error {
+	return s.fresh(catalog.StoredSection(s.config, "alertSources", func(ctx context.Context, n *catalog.Node) error {
 		_, err := SourcesFromSection(n, nil)
 		return err
-	})
+	}))
 }
 
 // SetLookup sets how ${NAME} references in alertSources resolve
 // (os.LookupEnv in the server). Call it before the service is used.
-func (s *Service) SetLookup(lookup func(string) (string, bool)) { s.lookup = lookup }
+func (s *Service) SetLookup(lookup func(string) (string, bool)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lookup, s.compiled = lookup, nil
+}
 
 // Sections handles palisade.yaml's severities and routing sections: each
 // is checked with the other (from the same document, else as stored)
 // before anything is written.
 func (s *Service) Sections(name string) catalog.SectionHandler {
-	return catalog.StoredSection(s.config, name, func(ctx context.Context, n *catalog.Node) error {
+	return s.fresh(catalog.StoredSection(s.config, name, func(ctx context.Context, n *catalog.Node) error {
 		other := map[string]string{"severities": "routing", "routing": "severities"}[name]
 		sib := catalog.Sibling(ctx, other)
 		if sib == nil {
@@ -116,7 +177,7 @@ func (s *Service) Sections(name string) catalog.SectionHandler {
 			_, err = ConfigFromSections(sib, n)
 		}
 		return err
-	})
+	}))
 }
 
 // IngestResult says what an intake call did.
@@ -138,19 +199,26 @@ type IngestResult struct {
 // changes nothing but counts. The intake authenticates its senders before
 // calling.
 func (s *Service) Ingest(ctx context.Context, signals []Signal) (*IngestResult, error) {
+	return s.ingest(ctx, nil, signals)
+}
+
+// ingest is Ingest with the configuration in force (nil: read it).
+func (s *Service) ingest(ctx context.Context, cfg *Config, signals []Signal) (*IngestResult, error) {
 	for i := range signals {
 		if err := normalize(&signals[i]); err != nil {
 			return nil, palisade.FieldErrorf(palisade.EINVALID, fmt.Sprintf("alerts[%d]", i), "%v", err)
 		}
 	}
-	cfg, err := s.Config(ctx)
-	if err != nil {
-		return nil, err
+	if cfg == nil {
+		var err error
+		if cfg, err = s.Config(ctx); err != nil {
+			return nil, err
+		}
 	}
 	router := NewRouter(cfg.Rules, cfg.Severities)
 	res := &IngestResult{Received: len(signals), Opened: []string{}, Joined: []string{}, Incidents: []string{}, Warnings: []string{}}
 	now := s.clock()
-	err = s.store.WriteIncidents(ctx, func(tx Tx) error {
+	err := s.store.WriteIncidents(ctx, func(tx Tx) error {
 		*res = IngestResult{Received: len(signals), Opened: []string{}, Joined: []string{}, Incidents: []string{}, Warnings: []string{}}
 		touched := map[string]bool{}
 		for i := range signals {

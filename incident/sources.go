@@ -64,6 +64,10 @@ type Source struct {
 	tokens      [][32]byte           // SHA-256 of each bearer token or routing key
 	secrets     []intake.Secret
 	unavailable string // why the credentials could not be resolved
+	// config is the configuration the source was found in, so that the
+	// delivery it authenticated is routed by the same rules without
+	// reading them again.
+	config *Config
 }
 
 var sourceName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
@@ -363,7 +367,7 @@ func (s *Service) IngestFrom(ctx context.Context, src *Source, address string, a
 	if a, ok := palisade.ActorFrom(ctx); ok {
 		actor.RequestID = a.RequestID
 	}
-	return s.Ingest(palisade.WithActor(ctx, actor), alerts)
+	return s.ingest(palisade.WithActor(ctx, actor), src.config, alerts)
 }
 
 // RaiseInternal records alerts Palisade raises itself (SLO burn, missed

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strings"
 
 	"github.com/palisade-project/palisade/auditlog"
 	"github.com/palisade-project/palisade/catalog"
@@ -14,6 +15,33 @@ import (
 // nil.
 func (db *DB) ConfigSection(ctx context.Context, name string) (json.RawMessage, error) {
 	return db.document(ctx, "config_sections", "name", name, "section")
+}
+
+// ConfigSections reads several sections in one query; a section not
+// stored is missing from the map.
+func (db *DB) ConfigSections(ctx context.Context, names ...string) (map[string]json.RawMessage, error) {
+	out := map[string]json.RawMessage{}
+	if len(names) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(names))
+	marks := make([]string, len(names))
+	for i, n := range names {
+		args[i], marks[i] = n, "$"+itoa(i+1)
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT name, section FROM config_sections WHERE name IN (`+strings.Join(marks, ", ")+`)`, args...)
+	if err != nil {
+		return nil, db.mapErr("read config_sections", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, section string
+		if err := rows.Scan(&name, &section); err != nil {
+			return nil, db.mapErr("read config_sections", err)
+		}
+		out[name] = json.RawMessage(section)
+	}
+	return out, db.mapErr("read config_sections", rows.Err())
 }
 
 // PutConfigSection implements catalog.SectionStore.
