@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/palisade-project/palisade/incident"
 	"github.com/palisade-project/palisade/internal/testenv"
 	"github.com/palisade-project/palisade/vuln"
 )
@@ -79,8 +81,9 @@ func (b *browserConsole) take() []string {
 }
 
 // TestBrowser drives Chromium through sign-in, the services list, a
-// service page, the CVE process's pages (with a bulk triage) and the
-// security SLO and gate pages under the production CSP, and fails on any console error,
+// service page, the CVE process's pages (with a bulk triage), the
+// security SLO and gate pages and the incident pages (with the live
+// timeline) under the production CSP, and fails on any console error,
 // exception or CSP violation. Screenshots go to $PALISADE_ARTIFACTS (or the
 // test's artifact directory, kept with go test -artifacts).
 func TestBrowser(t *testing.T) {
@@ -317,9 +320,80 @@ func TestBrowser(t *testing.T) {
 	}
 	screenshot("gate-decision")
 
+	// Incidents: the list, an incident whose timeline follows a note
+	// written elsewhere without a reload, a note through the page's own
+	// form, the open form and the metrics.
+	do("open the incidents", chromedp.Click(chromedp.CSS(`nav a[href="/incidents"]`)), chromedp.WaitVisible(chromedp.CSS("table.incidents")))
+	if fill := eval(`getComputedStyle(document.querySelector("table.incidents .isev-1")).backgroundColor`); fill != "rgb(138, 27, 27)" {
+		t.Errorf("SEV1 chip background = %q: is app.css applied?", fill)
+	}
+	screenshot("incidents")
+	active := app.incidents[incActive]
+	do("open an incident", chromedp.Click(chromedp.CSS(`a[href="/incidents/`+active+`"]`)), chromedp.WaitVisible(chromedp.CSS("#timeline-live")))
+	if said := eval(`document.getElementById("timeline-live").textContent`); !strings.HasPrefix(said, "Live:") {
+		t.Errorf("the live timeline says %q", said)
+	}
+	entries := eval(`String(document.querySelectorAll("#timeline li").length)`)
+	screenshot("incident")
+	if _, err := app.inc.Note(person("bob"), active, "Rate limits raised on the edge <b>for real</b>."); err != nil {
+		t.Fatal(err)
+	}
+	var last string
+	for deadline := time.Now().Add(3 * livePoll); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if last = eval(`(document.querySelector("#timeline li:last-child .entry-text") || {}).textContent || ""`); strings.HasPrefix(last, "Rate limits") {
+			break
+		}
+	}
+	if last != "Rate limits raised on the edge <b>for real</b>." {
+		t.Fatalf("the note written elsewhere did not appear on the live timeline: last entry %q", last)
+	}
+	if got := eval(`(function () { var li = document.querySelector("#timeline li:last-child");` +
+		` return li.className + "|" + li.querySelector(".timeline-head").textContent + "|" + document.querySelectorAll("#timeline li b").length; })()`); got != "entry entry-new entry-note|2026-11-20 12:00:00 UTC · note · token:bob|0" {
+		t.Errorf("the live entry is %q", got)
+	}
+	if n := eval(`String(document.querySelectorAll("#timeline li").length)`); n != fmt.Sprint(mustAtoi(t, entries)+1) {
+		t.Errorf("after one note the timeline has %s entries, had %s", n, entries)
+	}
+	if said := eval(`document.getElementById("timeline-live").textContent`); !strings.HasPrefix(said, "Live: 1 new entry at ") {
+		t.Errorf("after a note the live timeline says %q", said)
+	}
+	screenshot("incident-live")
+	do("add a note through the page",
+		chromedp.SendKeys(chromedp.CSS("#n-text"), "Status page updated."),
+		chromedp.Click(chromedp.CSS("form.note-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("p.confirm")),
+	)
+	if last := eval(`document.querySelector("#timeline li:last-child .entry-text").textContent`); last != "Status page updated." {
+		t.Errorf("after the form the last entry is %q", last)
+	}
+	// Someone else moves the incident on: the page says its header is
+	// out of date.
+	mitigated := "mitigated"
+	if _, err := app.inc.Update(person("bob"), active, incident.Patch{Status: &mitigated}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(3 * livePoll); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if last = eval(`(document.querySelector("#timeline-h ~ p.notice") || {}).textContent || ""`); last != "" {
+			break
+		}
+	}
+	if !strings.HasPrefix(last, "The incident is now mitigated, SEV1") {
+		t.Errorf("no notice that the incident changed: %q", last)
+	}
+	do("open the open form", chromedp.Navigate(base+"/incidents/new?service=checkout"), chromedp.WaitVisible(chromedp.CSS("#o-title")))
+	screenshot("incident-new")
+	do("open the incident metrics", chromedp.Click(chromedp.CSS(`nav a[href="/incidents/metrics"]`)), chromedp.WaitVisible(chromedp.CSS("svg.chart")))
+	if n := eval(`String(document.querySelectorAll("svg.chart").length)`); n != "3" {
+		t.Errorf("incident metrics draw %s charts, want 3", n)
+	}
+	if fill := eval(`getComputedStyle(document.querySelector("svg.chart rect.fill-kind-security")).fill`); fill != "rgb(111, 74, 168)" {
+		t.Errorf("security bar fill = %q: is app.css applied?", fill)
+	}
+	screenshot("incident-metrics")
+
 	// The rest of the navigation, checked for violations and kept for a
 	// look.
-	for _, p := range []string{"/teams", "/teams/payments", "/third-parties", "/third-parties/stripe", "/experiments", "/watch", "/incidents"} {
+	for _, p := range []string{"/teams", "/teams/payments", "/third-parties", "/third-parties/stripe", "/experiments", "/watch"} {
 		do("open "+p, chromedp.Navigate(base+p), chromedp.WaitVisible(chromedp.CSS("main h1")))
 		screenshot("page" + strings.ReplaceAll(p, "/", "-"))
 	}
@@ -328,4 +402,13 @@ func TestBrowser(t *testing.T) {
 	for _, p := range console.take() {
 		t.Errorf("browser reported: %s", p)
 	}
+}
+
+func mustAtoi(t testing.TB, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

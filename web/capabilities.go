@@ -14,6 +14,12 @@ type capability struct {
 	// then declared in Routes, and the fields for the pending page are
 	// unused.
 	Built bool
+	// Wired, when set, reports whether a server's Config has what a built
+	// capability's pages need. Without it the capability shows its pending
+	// page, with Unwired as the sentence, and its own routes are not
+	// served: a server not set up for it says so instead of failing.
+	Wired   func(*Config) bool
+	Unwired string
 	// SubNav are navigation entries under the capability's own, for its
 	// other pages.
 	SubNav []navItem
@@ -66,9 +72,11 @@ var capabilities = []capability{
 		Meanwhile: "The catalog already lists each third party with the services that use it directly.", MeanwhileLink: "/third-parties", MeanwhileLabel: "See the third parties",
 	},
 	{
-		Key: "incidents", Path: "/incidents", Label: "Incidents", Title: "Incidents and retrospectives",
-		Pending: "Incidents and retrospectives are not built yet: they arrive with issue 5; no alert is received and no incident is recorded.",
+		Key: "incidents", Path: "/incidents", Label: "Incidents", Title: "Incidents and retrospectives", Built: true,
+		Wired:   func(c *Config) bool { return c.Incident != nil },
+		Unwired: "Incident response is not set up on this server: no alert is received and no incident is recorded.",
 		Summary: "Alerts open incidents with a timeline and roles; blameless retrospectives turn them into action items.",
+		SubNav:  []navItem{{Key: "incident-metrics", Label: "Incident metrics", Path: "/incidents/metrics", Sub: true}},
 		Will: []string{
 			"Receive alerts from Palisade itself and from Alertmanager- and PagerDuty-style senders, de-duplicate them and open incidents.",
 			"Keep each incident's timeline, roles, severity (SEV1 to SEV4) and status, from triage to closed.",
@@ -77,6 +85,28 @@ var capabilities = []capability{
 		},
 		Meanwhile: "The teams that will own incidents, and their members, are in the catalog.", MeanwhileLink: "/teams", MeanwhileLabel: "See the teams",
 	},
+}
+
+// capabilitiesFor returns the capabilities as a server with cfg has them:
+// a built one that cfg does not wire is shown as pending.
+func capabilitiesFor(cfg *Config) []capability {
+	out := make([]capability, len(capabilities))
+	for i, c := range capabilities {
+		if c.Built && c.Wired != nil && !c.Wired(cfg) {
+			c.Built, c.Pending, c.SubNav = false, c.Unwired, nil
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// PendingLabel says in two or three words why the capability has no pages
+// here: not built at all, or built but not set up on this server.
+func (c capability) PendingLabel() string {
+	if c.Wired != nil {
+		return "not set up"
+	}
+	return "not built yet"
 }
 
 // pending serves the page of a capability that is not built yet.

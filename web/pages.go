@@ -29,11 +29,12 @@ type overviewView struct {
 	Capabilities                  []capability
 	Vuln                          *overviewVuln
 	SLO                           *overviewSLO
+	Incidents                     *overviewIncidents
 }
 
 func (u *UI) overview(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	v := overviewView{Capabilities: capabilities}
+	v := overviewView{Capabilities: u.caps}
 	st, err := u.cfg.Catalog.Stats(ctx)
 	if err != nil {
 		return err
@@ -46,6 +47,9 @@ func (u *UI) overview(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if v.SLO, err = u.overviewSLO(ctx); err != nil {
+		return err
+	}
+	if v.Incidents, err = u.overviewIncidents(ctx); err != nil {
 		return err
 	}
 	return u.render(w, r, http.StatusOK, "overview", "Overview", "overview", v)
@@ -153,6 +157,8 @@ type serviceView struct {
 	Vuln  *serviceVulnView
 	// SLO is nil on a server without the SLO capability.
 	SLO *serviceSLOView
+	// Incidents is nil on a server without incident response.
+	Incidents *serviceIncidentsView
 }
 
 // pathName returns the {name} of the path when it can name a catalog
@@ -186,7 +192,11 @@ func (u *UI) service(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return u.render(w, r, http.StatusOK, "service", d.Name, "services", serviceView{ServiceDetail: d, Graph: layoutGraph(g), Vuln: vv, SLO: sv})
+	iv, err := u.serviceIncidents(r.Context(), name)
+	if err != nil {
+		return err
+	}
+	return u.render(w, r, http.StatusOK, "service", d.Name, "services", serviceView{ServiceDetail: d, Graph: layoutGraph(g), Vuln: vv, SLO: sv, Incidents: iv})
 }
 
 type teamsView struct {

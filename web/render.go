@@ -30,6 +30,7 @@ var pageNames = []string{
 	"overview", "services", "service", "teams", "team", "thirdparties", "thirdparty",
 	"findings", "finding", "vulnmetrics",
 	"slos", "slo", "gate", "gatedecision",
+	"incidents", "incident", "incidentnew", "incidentmetrics",
 	"pending", "signin", "error",
 }
 
@@ -46,8 +47,9 @@ func parsePages(a *assets) map[string]*pageTemplate {
 		"label": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
 		// statusClass and outcomeClass map a value this version does not
 		// know to the chip of the most cautious one.
-		"statusClass":  statusClass,
-		"outcomeClass": outcomeClass,
+		"statusClass":   statusClass,
+		"outcomeClass":  outcomeClass,
+		"incidentClass": incidentStatusClass,
 	}
 	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	pages := make(map[string]*pageTemplate, len(pageNames))
@@ -61,7 +63,8 @@ func parsePages(a *assets) map[string]*pageTemplate {
 // navItem is one entry of the main navigation.
 type navItem struct {
 	Key, Label, Path string
-	Pending          bool
+	// Pending, when set, says why the entry's page has nothing yet.
+	Pending string
 	// Sub entries are pages within the entry above them, indented.
 	Sub bool
 }
@@ -72,7 +75,7 @@ type navGroup struct {
 	Items []navItem
 }
 
-func navigation() []navGroup {
+func navigation(caps []capability) []navGroup {
 	catalogItems := []navItem{
 		{Key: "overview", Label: "Overview", Path: "/"},
 		{Key: "services", Label: "Services", Path: "/services"},
@@ -80,8 +83,12 @@ func navigation() []navGroup {
 		{Key: "third-parties", Label: "Third parties", Path: "/third-parties"},
 	}
 	var capItems []navItem
-	for _, c := range capabilities {
-		capItems = append(capItems, navItem{Key: c.Key, Label: c.Label, Path: c.Path, Pending: !c.Built})
+	for _, c := range caps {
+		item := navItem{Key: c.Key, Label: c.Label, Path: c.Path}
+		if !c.Built {
+			item.Pending = c.PendingLabel()
+		}
+		capItems = append(capItems, item)
 		capItems = append(capItems, c.SubNav...)
 	}
 	return []navGroup{{Title: "Catalog", Items: catalogItems}, {Title: "Capabilities", Items: capItems}}
@@ -109,7 +116,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, page, ti
 	v := layoutView{Title: title, Section: section, Version: u.cfg.Version, Page: data}
 	if a, ok := palisade.ActorFrom(r.Context()); ok {
 		v.Actor = &a
-		v.Nav = navigation()
+		v.Nav = navigation(u.caps)
 	}
 	if s := sessionFrom(r.Context()); s != nil {
 		v.Session = s

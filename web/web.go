@@ -27,6 +27,7 @@ import (
 	"github.com/palisade-project/palisade/catalog"
 	"github.com/palisade-project/palisade/gate"
 	"github.com/palisade-project/palisade/identity"
+	"github.com/palisade-project/palisade/incident"
 	"github.com/palisade-project/palisade/slo"
 	"github.com/palisade-project/palisade/vuln"
 )
@@ -44,8 +45,8 @@ const (
 // triage of a few hundred selected findings with a reason and a detail.
 const maxFormBytes = 64 << 10
 
-// Config is what the UI needs. Catalog, Identity, Vuln, SLO and Gate are
-// required.
+// Config is what the UI needs. Catalog, Identity and Vuln are required;
+// SLO, Gate and Incident may be nil, with the effects their fields state.
 type Config struct {
 	Catalog  *catalog.Registry
 	Identity *identity.Service
@@ -60,6 +61,11 @@ type Config struct {
 	// Gate is the change gate behind /gate and the recent decisions of a
 	// service page; nil is handled as for SLO.
 	Gate *gate.Service
+	// Incident is incident response behind /incidents, the incidents of
+	// a service page and the overview's open incidents. Without it the
+	// navigation marks Incidents as not set up, /incidents says so and
+	// the other incident pages are not served.
+	Incident *incident.Service
 	// Now tells the pages what is overdue and how far back trends go. It
 	// should be the clock the CVE process runs on; nil means time.Now.
 	Now palisade.Clock
@@ -88,6 +94,8 @@ type UI struct {
 	log    *slog.Logger
 	pages  map[string]*pageTemplate
 	assets *assets
+	// caps are the capabilities as this server has them.
+	caps []capability
 	// cop rejects cross-origin browser POSTs before any form is read.
 	cop *http.CrossOriginProtection
 }
@@ -106,6 +114,7 @@ func New(cfg Config) *UI {
 	if u.cfg.Now == nil {
 		u.cfg.Now = time.Now
 	}
+	u.caps = capabilitiesFor(&u.cfg)
 	u.assets = loadAssets()
 	u.pages = parsePages(u.assets)
 	return u
@@ -151,7 +160,10 @@ func (u *UI) Routes() []Route {
 		{"GET /gate", u.page(u.gateDecisions)},
 		{"GET /gate/{id}", u.page(u.gateDecision)},
 	}
-	for _, c := range capabilities {
+	if u.cfg.Incident != nil {
+		rs = append(rs, u.incidentRoutes()...)
+	}
+	for _, c := range u.caps {
 		if !c.Built {
 			rs = append(rs, Route{"GET " + c.Path, u.page(u.pending(c))})
 		}

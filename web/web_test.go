@@ -21,6 +21,7 @@ import (
 	"github.com/palisade-project/palisade/catalog"
 	"github.com/palisade-project/palisade/gate"
 	"github.com/palisade-project/palisade/identity"
+	"github.com/palisade-project/palisade/incident"
 	"github.com/palisade-project/palisade/slo"
 	"github.com/palisade-project/palisade/store"
 	"github.com/palisade-project/palisade/store/storetest"
@@ -45,8 +46,12 @@ type testApp struct {
 	vuln *vuln.Service
 	slo  *slo.Service
 	gate *gate.Service
+	inc  *incident.Service
+	ui   *UI
 	// decisions are the fixture's gate decision ids by change.
 	decisions map[string]string
+	// incidents are the fixture's incident ids by key (see seedIncidents).
+	incidents map[string]string
 	token     string // the admin token's secret
 	logs      *syncBuffer
 }
@@ -144,11 +149,12 @@ func newTestApp(t testing.TB, extra ...Route) *testApp {
 	vs := seedVuln(t, db, reg)
 	ss := seedSLO(t, db, reg, vs)
 	gs, decisions := seedGate(t, db, reg, vs, ss)
+	is, incidents := seedIncidents(t, db, reg)
 	logs := &syncBuffer{}
-	ui := New(Config{Catalog: reg, Identity: ids, Vuln: vs, SLO: ss, Gate: gs, Now: testClock, Logger: slog.New(slog.NewTextHandler(logs, nil)), Version: "v0.0.0-test"})
+	ui := New(Config{Catalog: reg, Identity: ids, Vuln: vs, SLO: ss, Gate: gs, Incident: is, Now: testClock, Logger: slog.New(slog.NewTextHandler(logs, nil)), Version: "v0.0.0-test"})
 	srv := httptest.NewServer(testHandler(ui, extra...))
 	t.Cleanup(srv.Close)
-	return &testApp{srv: srv, db: db, ids: ids, vuln: vs, slo: ss, gate: gs, decisions: decisions, token: token, logs: logs}
+	return &testApp{srv: srv, db: db, ids: ids, vuln: vs, slo: ss, gate: gs, inc: is, ui: ui, decisions: decisions, incidents: incidents, token: token, logs: logs}
 }
 
 // client is a browser stand-in: it keeps cookies and does not follow
@@ -676,7 +682,7 @@ func TestListsAndPagination(t *testing.T) {
 		`<a href="https://stripe.com" rel="noopener noreferrer" class="external">`)
 	wantContains(t, c.get("/third-parties/twilio"), `<td><a href="/services/payments-api">payments-api</a></td>`)
 
-	for _, cp := range capabilities {
+	for _, cp := range app.ui.caps {
 		r := c.get(cp.Path)
 		wantStatus(t, r, http.StatusOK)
 		wantContains(t, r, `aria-current="page"`)

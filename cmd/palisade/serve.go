@@ -163,7 +163,8 @@ func (e *env) serve(ctx context.Context, o serveOptions) error {
 		}, func() float64 { return 1 }),
 	)
 	clientAddr := func(r *http.Request) string { return httpapi.ClientAddr(r, o.trustProxy) }
-	ui := web.New(web.Config{Catalog: app.catalog, Identity: app.identity, Vuln: app.vuln, SLO: app.slo, Gate: app.gate, ClientAddr: clientAddr, Logger: log, Version: ver})
+	ui := web.New(web.Config{Catalog: app.catalog, Identity: app.identity, Vuln: app.vuln, SLO: app.slo, Gate: app.gate, Incident: app.incident,
+		ClientAddr: clientAddr, Logger: log, Version: ver})
 	var pages []httpapi.Route
 	for _, rt := range ui.Routes() {
 		pages = append(pages, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})

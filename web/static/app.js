@@ -1,5 +1,6 @@
 // Palisade's only script. It is progressive enhancement: every page works
-// without it, and it adds no request and no dependency.
+// without it, and it adds no dependency. The only requests it makes are an
+// incident page's polls of its own timeline, on the same origin.
 (function () {
   'use strict';
 
@@ -128,6 +129,159 @@
     });
   }
 
+  // An incident's timeline (ol[data-live]) follows the incident as it
+  // happens: every few seconds the script asks the page's JSON for the
+  // entries after the last one shown and appends them, built with the same
+  // markup the server writes. Without the script a reload shows everything.
+  // Polling pauses while the tab is hidden, slows down while Palisade does
+  // not answer, and stops when the session ends.
+  function liveTimeline(list) {
+    var url = list.getAttribute('data-live');
+    var after = parseInt(list.getAttribute('data-after'), 10) || 0;
+    var every = parseInt(list.getAttribute('data-poll'), 10) || 5000;
+    var status = list.getAttribute('data-status');
+    var severity = list.getAttribute('data-severity');
+    var said = document.getElementById('timeline-live');
+    var empty = document.getElementById('timeline-empty');
+    var delay = every;
+    var timer = null;
+    var busy = false;
+    var stopped = false;
+    var warned = false;
+
+    function say(text, problem) {
+      if (!said) {
+        return;
+      }
+      said.hidden = false;
+      said.textContent = text;
+      said.classList.toggle('live-problem', Boolean(problem));
+    }
+
+    function entry(e) {
+      var li = document.createElement('li');
+      li.className = 'entry entry-new ' + e['class'];
+      li.id = 'entry-' + e.seq;
+      var head = document.createElement('p');
+      head.className = 'timeline-head';
+      var time = document.createElement('time');
+      time.setAttribute('datetime', e.at);
+      time.textContent = e.when;
+      var kind = document.createElement('span');
+      kind.className = 'entry-kind';
+      kind.textContent = e.kind;
+      var actor = document.createElement('code');
+      actor.textContent = e.actor;
+      head.appendChild(time);
+      head.appendChild(document.createTextNode(' · '));
+      head.appendChild(kind);
+      head.appendChild(document.createTextNode(' · '));
+      head.appendChild(actor);
+      var text = document.createElement('p');
+      text.className = 'entry-text prewrap';
+      text.textContent = e.text;
+      li.appendChild(head);
+      li.appendChild(text);
+      return li;
+    }
+
+    // The header and the forms show the status and severity the page was
+    // loaded with; when someone else changes them, say so rather than
+    // rewrite half the page.
+    function warnChanged(body) {
+      if (warned || (body.status === status && body.severity === severity)) {
+        return;
+      }
+      warned = true;
+      var p = document.createElement('p');
+      p.className = 'notice';
+      p.setAttribute('role', 'status');
+      p.appendChild(document.createTextNode('The incident is now ' + body.status + ', ' + body.severity +
+        ': the header and forms above show it as it was. '));
+      var a = document.createElement('a');
+      a.href = window.location.pathname;
+      a.textContent = 'Reload the page';
+      p.appendChild(a);
+      list.parentNode.insertBefore(p, list);
+    }
+
+    function schedule() {
+      clearTimeout(timer);
+      if (!stopped && !document.hidden) {
+        timer = setTimeout(poll, delay);
+      }
+    }
+
+    function poll() {
+      if (busy || stopped) {
+        return;
+      }
+      busy = true;
+      fetch(url + '?after=' + after, {headers: {'Accept': 'application/json'}, cache: 'no-store', credentials: 'same-origin'})
+        .then(function (resp) {
+          return resp.json().catch(function () {
+            return {};
+          }).then(function (body) {
+            return {status: resp.status, body: body};
+          });
+        })
+        .then(function (r) {
+          if (r.status === 401) {
+            stopped = true;
+            say('Your session ended: sign in again to see new entries.', true);
+            return;
+          }
+          if (r.status === 404) {
+            stopped = true;
+            say('This incident can no longer be followed here: reload the page.', true);
+            return;
+          }
+          if (r.status !== 200 || !r.body.entries) {
+            throw new Error(r.body.error || 'status ' + r.status);
+          }
+          var added = 0;
+          for (var i = 0; i < r.body.entries.length; i++) {
+            var e = r.body.entries[i];
+            if (e.seq > after && !document.getElementById('entry-' + e.seq)) {
+              list.appendChild(entry(e));
+              added++;
+            }
+          }
+          after = Math.max(after, r.body.last || 0);
+          list.setAttribute('data-after', String(after));
+          if (added > 0) {
+            if (empty) {
+              empty.hidden = true;
+            }
+            // In UTC, as the entries are.
+            say('Live: ' + added + (added === 1 ? ' new entry' : ' new entries') + ' at ' + new Date().toISOString().slice(11, 19) + ' UTC.');
+          } else if (delay !== every) {
+            say('Live: new entries appear here as they are written.');
+          }
+          delay = every;
+          warnChanged(r.body);
+        })
+        .catch(function () {
+          delay = Math.min(delay * 2, 60000);
+          say('Live updates paused: Palisade did not answer. Trying again in ' + Math.round(delay / 1000) + ' seconds.', true);
+        })
+        .then(function () {
+          busy = false;
+          schedule();
+        });
+    }
+
+    document.addEventListener('visibilitychange', function () {
+      if (document.hidden) {
+        clearTimeout(timer);
+      } else {
+        poll(); // catch up at once on coming back
+      }
+    });
+    say('Live: new entries appear here as they are written.');
+    schedule();
+  }
+
   function start() {
     var tables = document.querySelectorAll('table[data-filter]');
     for (var i = 0; i < tables.length; i++) {
@@ -144,6 +298,10 @@
     var pres = document.querySelectorAll('pre[data-copy]');
     for (var m = 0; m < pres.length; m++) {
       addCopy(pres[m]);
+    }
+    var live = document.querySelectorAll('ol[data-live]');
+    for (var n = 0; n < live.length; n++) {
+      liveTimeline(live[n]);
     }
   }
 
