@@ -211,6 +211,7 @@ const (
 	MaxText         = 16 << 10
 	MaxParticipants = 200
 	MaxLinks        = 200
+	MaxName         = 256 // a role holder or participant
 )
 
 // Validate checks an incident's fields against sevs (the severity scale).
@@ -230,10 +231,20 @@ func (i *Incident) Validate(sevs []Severity) error {
 		return palisade.FieldErrorf(palisade.EINVALID, "participants", "at most %d participants", MaxParticipants)
 	case len(i.Links) > MaxLinks:
 		return palisade.FieldErrorf(palisade.EINVALID, "links", "at most %d links", MaxLinks)
+	case i.Restricted && i.Kind != KindSecurity:
+		return palisade.FieldErrorf(palisade.EINVALID, "restricted", "only security incidents can be restricted")
 	}
-	for role := range i.Roles {
+	for role, who := range i.Roles {
 		if !slices.Contains(Roles, role) {
 			return palisade.FieldErrorf(palisade.EINVALID, "roles", "unknown role %q: use %s", role, strings.Join(Roles, ", "))
+		}
+		if len(who) > MaxName {
+			return palisade.FieldErrorf(palisade.EINVALID, "roles", "the %s's name is longer than %d characters", role, MaxName)
+		}
+	}
+	for _, p := range i.Participants {
+		if len(p) > MaxName {
+			return palisade.FieldErrorf(palisade.EINVALID, "participants", "a participant's name is longer than %d characters", MaxName)
 		}
 	}
 	for _, l := range i.Links {

@@ -309,6 +309,8 @@ func ruleFrom(n *catalog.Node, sevs []Severity) (Rule, error) {
 		return r, at("kind").Errorf("kind %q: use security or reliability", r.Kind)
 	case !slices.ContainsFunc(sevs, func(s Severity) bool { return s.Name == r.Severity }):
 		return r, at("severity").Errorf("unknown severity %q: use %s", r.Severity, sevNames(sevs))
+	case r.Restricted && r.Kind != KindSecurity:
+		return r, at("restricted").Errorf("restricted: only security incidents can be restricted; add kind: security")
 	}
 	if r.program, err = compileWhen(r.When); err != nil {
 		return r, at("when").Errorf("when: %v", err)

@@ -222,7 +222,7 @@ func (s *Service) ingest(ctx context.Context, cfg *Config, signals []Signal) (*I
 		*res = IngestResult{Received: len(signals), Opened: []string{}, Joined: []string{}, Incidents: []string{}, Warnings: []string{}}
 		touched := map[string]bool{}
 		for i := range signals {
-			if err := s.ingestOne(tx, router, &signals[i], now, res, touched); err != nil {
+			if err := s.ingestOne(ctx, tx, router, &signals[i], now, res, touched); err != nil {
 				return err
 			}
 		}
@@ -238,7 +238,7 @@ func (s *Service) ingest(ctx context.Context, cfg *Config, signals []Signal) (*I
 	return res, nil
 }
 
-func (s *Service) ingestOne(tx Tx, router *Router, sig *Signal, now time.Time, res *IngestResult, touched map[string]bool) error {
+func (s *Service) ingestOne(ctx context.Context, tx Tx, router *Router, sig *Signal, now time.Time, res *IngestResult, touched map[string]bool) error {
 	a, err := tx.Alert(sig.Source, sig.DedupKey)
 	if err != nil {
 		return err
@@ -280,7 +280,7 @@ func (s *Service) ingestOne(tx Tx, router *Router, sig *Signal, now time.Time, r
 		rt, warnings := router.Decide(sig)
 		res.Warnings = append(res.Warnings, warnings...)
 		a.Route = rt.Rule
-		if err := s.route(tx, sig, a, rt, now, res, touched); err != nil {
+		if err := s.route(ctx, tx, sig, a, rt, now, res, touched); err != nil {
 			return err
 		}
 	}
@@ -318,7 +318,7 @@ func orDash(s string) string {
 }
 
 // route opens or joins the incident rt says, and attaches a to it.
-func (s *Service) route(tx Tx, sig *Signal, a *Alert, rt Route, now time.Time, res *IngestResult, touched map[string]bool) error {
+func (s *Service) route(ctx context.Context, tx Tx, sig *Signal, a *Alert, rt Route, now time.Time, res *IngestResult, touched map[string]bool) error {
 	if rt.Incident == RouteNone {
 		return nil
 	}
@@ -364,6 +364,12 @@ func (s *Service) route(tx Tx, sig *Signal, a *Alert, rt Route, now time.Time, r
 	if rt.Service != "" {
 		inc.Services = []string{rt.Service}
 		inc.Links = append(inc.Links, Link{Kind: "service", Ref: rt.Service})
+		if inc.Team == "" && s.catalog != nil {
+			// The service's owner responds unless the rule names a team.
+			if d, err := s.catalog.Service(ctx, rt.Service); err == nil {
+				inc.Team = d.Team
+			}
+		}
 	}
 	for _, l := range sig.Links {
 		if len(inc.Links) < MaxLinks && len(l.Href) <= 2048 && (strings.HasPrefix(l.Href, "https://") || strings.HasPrefix(l.Href, "http://")) {

@@ -170,7 +170,7 @@ func (e *env) incidentOpenCmd() *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&req.Title, "title", "", "what is happening, in one line (required)")
-	fl.StringVar(&req.Kind, "kind", "", "security or reliability (default reliability)")
+	fl.StringVar(&req.Kind, "kind", "", "security or reliability (default security)")
 	fl.StringVar(&req.Severity, "severity", "", "severity name from palisade.yaml (default SEV2)")
 	fl.StringVar(&req.Summary, "summary", "", "what is known so far")
 	fl.StringVar(&req.Team, "team", "", "team that owns the response")
