@@ -22,6 +22,7 @@ import (
 	"github.com/palisade-project/palisade/gate"
 	"github.com/palisade-project/palisade/httpapi"
 	"github.com/palisade-project/palisade/identity"
+	"github.com/palisade-project/palisade/retro"
 	"github.com/palisade-project/palisade/slo"
 	"github.com/palisade-project/palisade/vuln"
 )
@@ -412,4 +413,117 @@ func multipartFiles(files []vuln.File) ([]byte, string, error) {
 		return nil, "", err
 	}
 	return body.Bytes(), mw.FormDataContentType(), nil
+}
+
+// Retrospectives searches the retrospective library (see retro.Query; the
+// text is in the search syntax of docs/retrospectives.md) and returns one
+// page of results with the next cursor.
+func (c *Client) Retrospectives(ctx context.Context, rq retro.Query) ([]retro.Hit, string, error) {
+	q := url.Values{}
+	for k, v := range map[string]string{"q": rq.Text, "incident": rq.Incident, "service": rq.Service, "tag": rq.Tag, "severity": rq.Severity,
+		"state": rq.State, "cursor": rq.Cursor} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if !rq.From.IsZero() {
+		q.Set("from", rq.From.UTC().Format(time.RFC3339))
+	}
+	if !rq.To.IsZero() {
+		q.Set("to", rq.To.UTC().Format(time.RFC3339))
+	}
+	if rq.Limit > 0 {
+		q.Set("limit", strconv.Itoa(rq.Limit))
+	}
+	var out httpapi.ListResponse[retro.Hit]
+	return out.Items, out.Next, c.getJSON(ctx, "/api/v1/retrospectives", q, &out)
+}
+
+// OpenRetrospective starts the retrospective of an incident.
+func (c *Client) OpenRetrospective(ctx context.Context, incidentID string, req retro.OpenRequest) (*retro.Retrospective, error) {
+	var out retro.Retrospective
+	return &out, c.postJSON(ctx, "/api/v1/incidents/"+url.PathEscape(incidentID)+"/retrospective", req, &out)
+}
+
+// Retrospective returns one retrospective.
+func (c *Client) Retrospective(ctx context.Context, id string) (*retro.Retrospective, error) {
+	var out retro.Retrospective
+	return &out, c.getJSON(ctx, "/api/v1/retrospectives/"+url.PathEscape(id), nil, &out)
+}
+
+// UpdateRetrospective changes a retrospective's text.
+func (c *Client) UpdateRetrospective(ctx context.Context, id string, p retro.Patch) (*retro.Retrospective, error) {
+	body, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	var out retro.Retrospective
+	return &out, c.do(ctx, http.MethodPatch, "/api/v1/retrospectives/"+url.PathEscape(id), nil, "application/json", body, &out)
+}
+
+// DeleteRetrospective deletes a draft retrospective.
+func (c *Client) DeleteRetrospective(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/api/v1/retrospectives/"+url.PathEscape(id), nil, "", nil, nil)
+}
+
+// TransitionRetrospective moves a retrospective to state; reopening a
+// published one (state in_review) needs a reason.
+func (c *Client) TransitionRetrospective(ctx context.Context, id, state, reason string) (*retro.Retrospective, error) {
+	var out retro.Retrospective
+	return &out, c.postJSON(ctx, "/api/v1/retrospectives/"+url.PathEscape(id)+"/transition", httpapi.TransitionRequest{State: state, Reason: reason}, &out)
+}
+
+// AddActionItem adds an action item to a retrospective.
+func (c *Client) AddActionItem(ctx context.Context, id string, in retro.ItemInput) (*retro.ActionItem, error) {
+	var out retro.ActionItem
+	return &out, c.postJSON(ctx, "/api/v1/retrospectives/"+url.PathEscape(id)+"/action-items", in, &out)
+}
+
+// UpdateActionItem changes an action item of a retrospective.
+func (c *Client) UpdateActionItem(ctx context.Context, id, item string, p retro.ItemPatch) (*retro.ActionItem, error) {
+	body, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	var out retro.ActionItem
+	return &out, c.do(ctx, http.MethodPatch, "/api/v1/retrospectives/"+url.PathEscape(id)+"/action-items/"+url.PathEscape(item), nil, "application/json", body, &out)
+}
+
+// ExportRetrospective returns a retrospective as Markdown or as a
+// printable HTML page (format retro.FormatMarkdown or retro.FormatHTML).
+func (c *Client) ExportRetrospective(ctx context.Context, id, format string) ([]byte, error) {
+	var out []byte
+	return out, c.getJSON(ctx, "/api/v1/retrospectives/"+url.PathEscape(id)+"/export", url.Values{"format": {format}}, &out)
+}
+
+// SimilarIncidents returns past retrospectives and incidents similar to an
+// incident, best first (k 0: the server's default).
+func (c *Client) SimilarIncidents(ctx context.Context, incidentID string, k int) ([]retro.Suggestion, error) {
+	q := url.Values{}
+	if k > 0 {
+		q.Set("limit", strconv.Itoa(k))
+	}
+	var out httpapi.ListResponse[retro.Suggestion]
+	return out.Items, c.getJSON(ctx, "/api/v1/incidents/"+url.PathEscape(incidentID)+"/similar", q, &out)
+}
+
+// ActionItems returns one page of action items and the next cursor.
+func (c *Client) ActionItems(ctx context.Context, f retro.ItemFilter) ([]retro.ItemRef, string, error) {
+	q := url.Values{}
+	for k, v := range map[string]string{"owner": f.Owner, "status": f.Status, "cursor": f.Cursor} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if f.Overdue {
+		q.Set("overdue", "true")
+	}
+	if f.Open {
+		q.Set("open", "true")
+	}
+	if f.Limit > 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	var out httpapi.ListResponse[retro.ItemRef]
+	return out.Items, out.Next, c.getJSON(ctx, "/api/v1/action-items", q, &out)
 }

@@ -21,6 +21,8 @@ import (
 	"github.com/palisade-project/palisade/gate"
 	"github.com/palisade-project/palisade/identity"
 	"github.com/palisade-project/palisade/incident"
+	"github.com/palisade-project/palisade/retro"
+	"github.com/palisade-project/palisade/retro/retroincident"
 	"github.com/palisade-project/palisade/slo"
 	"github.com/palisade-project/palisade/store"
 	"github.com/palisade-project/palisade/store/storetest"
@@ -36,6 +38,10 @@ type fixture struct {
 	decision string
 	inc      *incident.Service
 	incident string
+	retro    *retro.Service
+	// retroID is a draft retrospective of incident, with action item AI-1
+	// (overdue).
+	retroID string
 }
 
 func newFixture(t testing.TB, dsn string) *fixture {
@@ -55,9 +61,11 @@ func newFixture(t testing.TB, dsn string) *fixture {
 	is := incident.NewService(db, db, reg, nil, nil)
 	is.SetLookup(func(name string) (string, bool) { v, ok := testSecrets[name]; return v, ok })
 	reg.HandleSection("alertSources", is.SourcesSection())
-	srv := New(Config{Catalog: reg, Identity: ids, Audit: auditlog.NewService(db), Vuln: vs, SLO: ss, Gate: gs, Incident: is, AuditHead: db.AuditHead, Ready: db.Ready,
+	rs := retro.NewService(db, retroincident.New(is), db, nil, nil)
+	reg.HandleSection(retro.SectionName, rs.Section())
+	srv := New(Config{Catalog: reg, Identity: ids, Audit: auditlog.NewService(db), Vuln: vs, SLO: ss, Gate: gs, Incident: is, Retro: rs, AuditHead: db.AuditHead, Ready: db.Ready,
 		Registry: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	f := &fixture{srv: srv, ids: ids, tokens: map[palisade.Role]string{}, inc: is}
+	f := &fixture{srv: srv, ids: ids, tokens: map[palisade.Role]string{}, inc: is, retro: rs}
 	admin, err := ids.Bootstrap(ctx, "")
 	if err != nil {
 		t.Fatal(err)
@@ -111,6 +119,15 @@ func newFixture(t testing.TB, dsn string) *fixture {
 		t.Fatal(err)
 	}
 	f.incident = inc.ID
+	rt, err := rs.Open(actx, inc.ID, retro.OpenRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.retroID = rt.ID
+	due := time.Now().Add(-24 * time.Hour)
+	if _, err := rs.AddActionItem(actx, rt.ID, retro.ItemInput{Title: "Rotate the deploy token", Owner: "payments-team", DueAt: &due}); err != nil {
+		t.Fatal(err)
+	}
 	for _, name := range []string{"login", "doomed-viewer", "doomed-responder", "doomed-editor", "doomed-admin"} {
 		if _, _, _, err := ss.Put(actx, []*slo.SLO{{Name: name, Service: "checkout", Objective: 0.999, Window: slo.Window{Rolling: slo.Duration(30 * 24 * time.Hour)},
 			Budgeting: slo.Occurrences, Indicator: slo.Indicator{Kind: slo.KindEvents}}}, false); err != nil {
@@ -234,6 +251,18 @@ var sampleCalls = map[string]struct{ path, ctype, body string }{
 	"POST /api/v1/incidents/{id}/notes":    {"/api/v1/incidents/{incident}/notes", "application/json", `{"text":"note by %s"}`},
 	"POST /api/v1/incidents/{id}/merge":    {"/api/v1/incidents/{mergeable}/merge", "application/json", `{"into":"{incident}"}`},
 	"GET /api/v1/audit/verify":             {"/api/v1/audit/verify", "", ""},
+
+	"GET /api/v1/incidents/{id}/similar":                    {"/api/v1/incidents/{incident}/similar?limit=3", "", ""},
+	"GET /api/v1/retrospectives":                            {"/api/v1/retrospectives?q=fixture+incident&service=checkout&state=draft", "", ""},
+	"POST /api/v1/incidents/{id}/retrospective":             {"/api/v1/incidents/{incident}/retrospective", "application/json", `{"force":true}`},
+	"GET /api/v1/retrospectives/{id}":                       {"/api/v1/retrospectives/{retro}", "", ""},
+	"PATCH /api/v1/retrospectives/{id}":                     {"/api/v1/retrospectives/{retro}", "application/json", `{"tags":["by-%s"]}`},
+	"DELETE /api/v1/retrospectives/{id}":                    {"/api/v1/retrospectives/{fresh-retro}", "", ""},
+	"POST /api/v1/retrospectives/{id}/transition":           {"/api/v1/retrospectives/{fresh-retro}/transition", "application/json", `{"state":"in_review"}`},
+	"POST /api/v1/retrospectives/{id}/action-items":         {"/api/v1/retrospectives/{retro}/action-items", "application/json", `{"title":"Follow-up by %s","owner":"payments-team"}`},
+	"PATCH /api/v1/retrospectives/{id}/action-items/{item}": {"/api/v1/retrospectives/{retro}/action-items/AI-1", "application/json", `{"owner":"%s"}`},
+	"GET /api/v1/retrospectives/{id}/export":                {"/api/v1/retrospectives/{retro}/export?format=html", "", ""},
+	"GET /api/v1/action-items":                              {"/api/v1/action-items?overdue=true", "", ""},
 }
 
 // TestRoleMatrix calls every route with every role and without a token:
@@ -273,7 +302,15 @@ func TestRoleMatrix(t *testing.T) {
 					path = strings.ReplaceAll(path, "{mergeable}", m.ID)
 				}
 				path = strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(path, "{finding}", f.finding), "{future}", future), "{decision}", f.decision)
+				if strings.Contains(path, "{fresh-retro}") {
+					rt, err := f.retro.Open(actx, f.incident, retro.OpenRequest{Force: true})
+					if err != nil {
+						t.Fatal(err)
+					}
+					path = strings.ReplaceAll(path, "{fresh-retro}", rt.ID)
+				}
 				path = strings.ReplaceAll(path, "{incident}", f.incident)
+				path = strings.ReplaceAll(path, "{retro}", f.retroID)
 				body = strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(body, "{finding}", f.finding), "{future}", future), "{now}", nowText)
 				body = strings.ReplaceAll(body, "{incident}", f.incident)
 				token := ""
@@ -291,9 +328,10 @@ func TestRoleMatrix(t *testing.T) {
 					want = 401
 				case !role.AtLeast(rt.Role):
 					want = 403
-				case rt.Method == "POST" && (rt.Path == "/api/v1/tokens" || rt.Path == "/api/v1/incidents" || strings.HasSuffix(rt.Path, "/notes")):
+				case rt.Method == "POST" && (rt.Path == "/api/v1/tokens" || rt.Path == "/api/v1/incidents" || strings.HasSuffix(rt.Path, "/notes") ||
+					strings.HasSuffix(rt.Path, "/retrospective") || strings.HasSuffix(rt.Path, "/action-items")):
 					want = 201
-				case rt.Method == "DELETE" && strings.HasPrefix(rt.Path, "/api/v1/slos/"):
+				case rt.Method == "DELETE" && (strings.HasPrefix(rt.Path, "/api/v1/slos/") || strings.HasPrefix(rt.Path, "/api/v1/retrospectives/")):
 					want = 204
 				case rt.Path == "/api/v1/vuln/sync":
 					want = 400 // allowed through, then refused: no ecosystems (the test has no network)

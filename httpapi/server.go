@@ -18,6 +18,7 @@ import (
 	"github.com/palisade-project/palisade/gate"
 	"github.com/palisade-project/palisade/identity"
 	"github.com/palisade-project/palisade/incident"
+	"github.com/palisade-project/palisade/retro"
 	"github.com/palisade-project/palisade/slo"
 	"github.com/palisade-project/palisade/vuln"
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,6 +33,7 @@ type Config struct {
 	SLO      *slo.Service
 	Gate     *gate.Service
 	Incident *incident.Service
+	Retro    *retro.Service
 	// AuditHead reads the audit chain's head, which reports name.
 	AuditHead func(context.Context) (auditlog.Head, error)
 	// Ready reports whether the server can take traffic (database
@@ -150,6 +152,18 @@ func (s *Server) routes() {
 	s.api("GET /api/v1/incidents/{id}/timeline", palisade.RoleViewer, s.handleTimeline)
 	s.api("POST /api/v1/incidents/{id}/notes", palisade.RoleResponder, s.handleNote)
 	s.api("POST /api/v1/incidents/{id}/merge", palisade.RoleResponder, s.handleMerge)
+	s.api("GET /api/v1/incidents/{id}/similar", palisade.RoleViewer, s.handleSimilar)
+
+	s.api("GET /api/v1/retrospectives", palisade.RoleViewer, s.handleSearchRetros)
+	s.api("POST /api/v1/incidents/{id}/retrospective", palisade.RoleResponder, s.handleOpenRetro)
+	s.api("GET /api/v1/retrospectives/{id}", palisade.RoleViewer, s.handleGetRetro)
+	s.api("PATCH /api/v1/retrospectives/{id}", palisade.RoleResponder, s.handleUpdateRetro)
+	s.api("DELETE /api/v1/retrospectives/{id}", palisade.RoleResponder, s.handleDeleteRetro)
+	s.api("POST /api/v1/retrospectives/{id}/transition", palisade.RoleResponder, s.handleTransitionRetro)
+	s.api("POST /api/v1/retrospectives/{id}/action-items", palisade.RoleResponder, s.handleAddActionItem)
+	s.api("PATCH /api/v1/retrospectives/{id}/action-items/{item}", palisade.RoleResponder, s.handleUpdateActionItem)
+	s.api("GET /api/v1/retrospectives/{id}/export", palisade.RoleViewer, s.handleExportRetro)
+	s.api("GET /api/v1/action-items", palisade.RoleViewer, s.handleListActionItems)
 
 	s.api("GET /api/v1/tokens", palisade.RoleAdmin, s.handleListTokens)
 	s.api("POST /api/v1/tokens", palisade.RoleAdmin, s.handleCreateToken)
