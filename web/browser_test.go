@@ -82,10 +82,11 @@ func (b *browserConsole) take() []string {
 
 // TestBrowser drives Chromium through sign-in, the services list, a
 // service page, the CVE process's pages (with a bulk triage), the
-// security SLO and gate pages and the incident pages (with the live
-// timeline) under the production CSP, and fails on any console error,
-// exception or CSP violation. Screenshots go to $PALISADE_ARTIFACTS (or the
-// test's artifact directory, kept with go test -artifacts).
+// security SLO and gate pages, the incident pages (with the live
+// timeline) and the retrospective pages under the production CSP, and
+// fails on any console error, exception or CSP violation. Screenshots go to
+// $PALISADE_ARTIFACTS (or the test's artifact directory, kept with go test
+// -artifacts).
 func TestBrowser(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		testenv.Missing(t, "Chromium", "apt-get install chromium")
@@ -390,6 +391,65 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("security bar fill = %q: is app.css applied?", fill)
 	}
 	screenshot("incident-metrics")
+
+	// Retrospectives: the similar past incidents of the incident, starting
+	// its retrospective and writing a section through the page's forms,
+	// the library with a text search, a retrospective in review, its
+	// printable page under its own policy, and the action items.
+	do("back to the incident", chromedp.Navigate(base+"/incidents/"+active), chromedp.WaitVisible(chromedp.CSS("ol.similar")))
+	if n := eval(`String(document.querySelectorAll("ol.similar > li").length)`); mustAtoi(t, n) == 0 {
+		t.Error("the incident page suggests no similar past incident")
+	}
+	do("look at the similar past incidents", chromedp.ScrollIntoView(chromedp.CSS("#similar-h")))
+	shot, err := chromedp.Run(bctx, chromedp.Screenshot(chromedp.CSS("div.retro-panels")))
+	if err != nil {
+		t.Fatalf("screenshot the retrospective panel: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(shots, "incident-retrospective.png"), shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	do("start the retrospective",
+		chromedp.Click(chromedp.CSS("form.retro-start button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("p.confirm")),
+	)
+	if loc := location(); !strings.HasPrefix(loc, "/retrospectives/RETRO-") {
+		t.Fatalf("after starting the retrospective the browser is at %q", loc)
+	}
+	screenshot("retrospective-new")
+	do("write the summary",
+		chromedp.Click(chromedp.CSS("#section-summary details.edit-box summary")),
+		chromedp.WaitVisible(chromedp.CSS("#b-summary")),
+		chromedp.SendKeys(chromedp.CSS("#b-summary"), "Bots tried **leaked passwords** against sign-in.\n\n- blocked at the edge\n- resets sent"),
+		chromedp.Click(chromedp.CSS("#section-summary form button[type=submit]")),
+		// The page before the save has a confirmation too (the start):
+		// wait for what only the saved page has.
+		chromedp.WaitVisible(chromedp.CSS("#section-summary .retro-body")),
+	)
+	if got := eval(`document.querySelector("#section-summary .retro-body").innerHTML`); !strings.Contains(got, "<strong>leaked passwords</strong>") || !strings.Contains(got, "<li>resets sent</li>") {
+		t.Errorf("the summary renders as %q", got)
+	}
+	do("open the library", chromedp.Click(chromedp.CSS(`nav a[href="/retrospectives"]`)), chromedp.WaitVisible(chromedp.CSS("ol.hits")))
+	screenshot("retrospectives")
+	do("search the library",
+		chromedp.SendKeys(chromedp.CSS("#l-q"), "card"),
+		chromedp.Click(chromedp.CSS("form.library-search button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("p.snippet mark")),
+	)
+	if bg := eval(`getComputedStyle(document.querySelector("p.snippet mark")).backgroundColor`); bg != "rgb(255, 240, 168)" {
+		t.Errorf("match highlight background = %q: is app.css applied?", bg)
+	}
+	screenshot("retrospectives-search")
+	checkout := app.retros[retroCheckout]
+	do("open a retrospective in review", chromedp.Navigate(base+"/retrospectives/"+checkout), chromedp.WaitVisible(chromedp.CSS(".retro-body table")))
+	screenshot("retrospective")
+	do("open its printable page", chromedp.Click(chromedp.CSS(`a[href="/retrospectives/`+checkout+`/export.html"]`)), chromedp.WaitVisible(chromedp.CSS("main section")))
+	// Its one style block applies under its own policy.
+	if bg := eval(`getComputedStyle(document.querySelector(".state")).backgroundColor`); bg != "rgb(224, 242, 254)" {
+		t.Errorf("printable page state background = %q: is its style allowed?", bg)
+	}
+	screenshot("retrospective-print")
+	do("open the action items", chromedp.Navigate(base+"/retrospectives/action-items"), chromedp.WaitVisible(chromedp.CSS("table.action-items")))
+	screenshot("action-items")
 
 	// The rest of the navigation, checked for violations and kept for a
 	// look.

@@ -76,7 +76,10 @@ var capabilities = []capability{
 		Wired:   func(c *Config) bool { return c.Incident != nil },
 		Unwired: "Incident response is not set up on this server: no alert is received and no incident is recorded.",
 		Summary: "Alerts open incidents with a timeline and roles; blameless retrospectives turn them into action items.",
-		SubNav:  []navItem{{Key: "incident-metrics", Label: "Incident metrics", Path: "/incidents/metrics", Sub: true}},
+		SubNav: []navItem{
+			{Key: "incident-metrics", Label: "Incident metrics", Path: "/incidents/metrics", Sub: true},
+			{Key: "retrospectives", Label: "Retrospectives", Path: "/retrospectives", Sub: true, wired: retroWired},
+		},
 		Will: []string{
 			"Receive alerts from Palisade itself and from Alertmanager- and PagerDuty-style senders, de-duplicate them and open incidents.",
 			"Keep each incident's timeline, roles, severity (SEV1 to SEV4) and status, from triage to closed.",
@@ -95,6 +98,13 @@ func capabilitiesFor(cfg *Config) []capability {
 		if c.Built && c.Wired != nil && !c.Wired(cfg) {
 			c.Built, c.Pending, c.SubNav = false, c.Unwired, nil
 		}
+		var sub []navItem
+		for _, n := range c.SubNav {
+			if n.wired == nil || n.wired(cfg) {
+				sub = append(sub, n)
+			}
+		}
+		c.SubNav = sub
 		out[i] = c
 	}
 	return out

@@ -166,6 +166,8 @@ const (
 	formSeverity = "severity"
 	formRoles    = "roles"
 	formNote     = "note"
+	// formRetro starts the incident's retrospective.
+	formRetro = "retro"
 )
 
 type incidentView struct {
@@ -198,9 +200,12 @@ type incidentView struct {
 	// People are names to suggest for roles: participants, role holders
 	// and the owning team's members.
 	People []string
-	// Related are links to other pages about the incident. Pages that
-	// belong to an incident (its retrospective) add theirs here.
+	// Related are links to other pages about the incident: its
+	// retrospectives first.
 	Related []pageLink
+	// Retro is the incident's retrospective and the similar past
+	// incidents; nil on a server without retrospectives.
+	Retro   *incidentRetroView
 	ListURL string
 	// Done confirms the form that succeeded.
 	Done string
@@ -304,12 +309,23 @@ func (u *UI) renderIncident(w http.ResponseWriter, r *http.Request, status int, 
 	if v.People, err = u.incidentPeople(ctx, inc); err != nil {
 		return err
 	}
-	v.Related = incidentRelated(inc)
+	if v.Retro, err = u.incidentRetro(ctx, inc.ID, sevs); err != nil {
+		return err
+	}
+	v.Related = incidentRelated(inc, v.Retro)
 	if adjust != nil {
 		adjust(&v)
 	}
 	if v.Message != "" {
-		shown := v.CanRespond && (v.Form == formNote || !v.Final && (v.Form != formStatus || len(v.Moves) > 0))
+		var shown bool
+		switch v.Form {
+		case formRetro:
+			shown = v.Retro != nil && v.Retro.CanStart
+		case formNote:
+			shown = v.CanRespond
+		default:
+			shown = v.CanRespond && !v.Final && (v.Form != formStatus || len(v.Moves) > 0)
+		}
 		v.MessageTop = !shown
 	}
 	return u.render(w, r, status, "incident", inc.ID+": "+inc.Title, "incidents", v)
@@ -334,9 +350,15 @@ func (u *UI) incidentPeople(ctx context.Context, inc *incident.Incident) ([]stri
 	return slices.Compact(people), nil
 }
 
-// incidentRelated are the links under an incident's header.
-func incidentRelated(inc *incident.Incident) []pageLink {
+// incidentRelated are the links under an incident's header: its
+// retrospectives (rv may be nil), its services' incidents and the metrics.
+func incidentRelated(inc *incident.Incident, rv *incidentRetroView) []pageLink {
 	var out []pageLink
+	if rv != nil {
+		for _, rt := range rv.Retros {
+			out = append(out, pageLink{Label: "Retrospective " + rt.ID + " (" + retroStateLabel(rt.State) + ")", URL: "/retrospectives/" + rt.ID})
+		}
+	}
 	for _, s := range inc.Services {
 		out = append(out, pageLink{Label: "Incidents of " + s, URL: incidentsQuery{Service: s}.link("")})
 	}

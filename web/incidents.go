@@ -325,6 +325,8 @@ type overviewIncidents struct {
 	Open   int
 	More   bool
 	Counts []sevCount
+	// Retro is nil on a server without retrospectives.
+	Retro *overviewRetros
 }
 
 func (u *UI) overviewIncidents(ctx context.Context) (*overviewIncidents, error) {
@@ -339,7 +341,11 @@ func (u *UI) overviewIncidents(ctx context.Context) (*overviewIncidents, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &overviewIncidents{Open: len(open), More: more != "", Counts: countOpen(open, sevs, incidentsQuery{})}, nil
+	rv, err := u.overviewRetros(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &overviewIncidents{Open: len(open), More: more != "", Counts: countOpen(open, sevs, incidentsQuery{}), Retro: rv}, nil
 }
 
 // serviceIncidentsView is the incidents section of a service page.

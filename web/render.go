@@ -31,6 +31,7 @@ var pageNames = []string{
 	"findings", "finding", "vulnmetrics",
 	"slos", "slo", "gate", "gatedecision",
 	"incidents", "incident", "incidentnew", "incidentmetrics",
+	"retros", "retro", "retroitems",
 	"pending", "signin", "error",
 }
 
@@ -50,6 +51,13 @@ func parsePages(a *assets) map[string]*pageTemplate {
 		"statusClass":   statusClass,
 		"outcomeClass":  outcomeClass,
 		"incidentClass": incidentStatusClass,
+		// Retrospective states and action item statuses, in words and as
+		// CSS hooks.
+		"retroState": retroStateLabel,
+		"retroClass": retroStateClass,
+		"itemStatus": itemStatusLabel,
+		"itemClass":  itemStatusClass,
+		"itemFields": newItemFields,
 	}
 	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	pages := make(map[string]*pageTemplate, len(pageNames))
@@ -67,6 +75,9 @@ type navItem struct {
 	Pending string
 	// Sub entries are pages within the entry above them, indented.
 	Sub bool
+	// wired, when set, reports whether a server's Config has what the
+	// entry's page needs; without it the entry is left out.
+	wired func(*Config) bool
 }
 
 // navGroup is a titled list of navigation entries.

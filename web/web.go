@@ -28,6 +28,7 @@ import (
 	"github.com/palisade-project/palisade/gate"
 	"github.com/palisade-project/palisade/identity"
 	"github.com/palisade-project/palisade/incident"
+	"github.com/palisade-project/palisade/retro"
 	"github.com/palisade-project/palisade/slo"
 	"github.com/palisade-project/palisade/vuln"
 )
@@ -41,12 +42,14 @@ const (
 	CSRFCookie = "palisade_csrf"
 )
 
-// maxFormBytes bounds a posted form: the largest legitimate one is a bulk
-// triage of a few hundred selected findings with a reason and a detail.
-const maxFormBytes = 64 << 10
+// maxFormBytes bounds a posted form: the largest legitimate one is a
+// retrospective's section, whose Markdown may be 64 KiB (retro.MaxBody)
+// and which URL encoding can make up to three times as long.
+const maxFormBytes = 256 << 10
 
 // Config is what the UI needs. Catalog, Identity and Vuln are required;
-// SLO, Gate and Incident may be nil, with the effects their fields state.
+// SLO, Gate, Incident and Retro may be nil, with the effects their fields
+// state.
 type Config struct {
 	Catalog  *catalog.Registry
 	Identity *identity.Service
@@ -66,6 +69,13 @@ type Config struct {
 	// navigation marks Incidents as not set up, /incidents says so and
 	// the other incident pages are not served.
 	Incident *incident.Service
+	// Retro is the retrospective capability behind /retrospectives (the
+	// library, each retrospective and the action items), the
+	// retrospective and similar past incidents of an incident page and
+	// the overdue action items of the overview. It needs Incident: without
+	// either, the navigation has no Retrospectives entry and none of
+	// those pages or parts is served.
+	Retro *retro.Service
 	// Now tells the pages what is overdue and how far back trends go. It
 	// should be the clock the CVE process runs on; nil means time.Now.
 	Now palisade.Clock
@@ -162,6 +172,9 @@ func (u *UI) Routes() []Route {
 	}
 	if u.cfg.Incident != nil {
 		rs = append(rs, u.incidentRoutes()...)
+	}
+	if u.retroOn() {
+		rs = append(rs, u.retroRoutes()...)
 	}
 	for _, c := range u.caps {
 		if !c.Built {

@@ -22,6 +22,7 @@ import (
 	"github.com/palisade-project/palisade/gate"
 	"github.com/palisade-project/palisade/identity"
 	"github.com/palisade-project/palisade/incident"
+	"github.com/palisade-project/palisade/retro"
 	"github.com/palisade-project/palisade/slo"
 	"github.com/palisade-project/palisade/store"
 	"github.com/palisade-project/palisade/store/storetest"
@@ -47,13 +48,16 @@ type testApp struct {
 	slo  *slo.Service
 	gate *gate.Service
 	inc  *incident.Service
+	rs   *retro.Service
 	ui   *UI
 	// decisions are the fixture's gate decision ids by change.
 	decisions map[string]string
 	// incidents are the fixture's incident ids by key (see seedIncidents).
 	incidents map[string]string
-	token     string // the admin token's secret
-	logs      *syncBuffer
+	// retros are the fixture's retrospective ids by key (see seedRetros).
+	retros map[string]string
+	token  string // the admin token's secret
+	logs   *syncBuffer
 }
 
 type syncBuffer struct {
@@ -150,11 +154,14 @@ func newTestApp(t testing.TB, extra ...Route) *testApp {
 	ss := seedSLO(t, db, reg, vs)
 	gs, decisions := seedGate(t, db, reg, vs, ss)
 	is, incidents := seedIncidents(t, db, reg)
+	rs, retros := seedRetros(t, db, reg, is, incidents)
 	logs := &syncBuffer{}
-	ui := New(Config{Catalog: reg, Identity: ids, Vuln: vs, SLO: ss, Gate: gs, Incident: is, Now: testClock, Logger: slog.New(slog.NewTextHandler(logs, nil)), Version: "v0.0.0-test"})
+	ui := New(Config{Catalog: reg, Identity: ids, Vuln: vs, SLO: ss, Gate: gs, Incident: is, Retro: rs, Now: testClock,
+		Logger: slog.New(slog.NewTextHandler(logs, nil)), Version: "v0.0.0-test"})
 	srv := httptest.NewServer(testHandler(ui, extra...))
 	t.Cleanup(srv.Close)
-	return &testApp{srv: srv, db: db, ids: ids, vuln: vs, slo: ss, gate: gs, inc: is, ui: ui, decisions: decisions, incidents: incidents, token: token, logs: logs}
+	return &testApp{srv: srv, db: db, ids: ids, vuln: vs, slo: ss, gate: gs, inc: is, rs: rs, ui: ui, decisions: decisions, incidents: incidents, retros: retros,
+		token: token, logs: logs}
 }
 
 // client is a browser stand-in: it keeps cookies and does not follow
@@ -273,7 +280,7 @@ func TestRedirectWhenSignedOut(t *testing.T) {
 	app := newTestApp(t)
 	c := app.client(t)
 	for _, path := range []string{"/", "/services?tier=1&tag=pci", "/services/checkout", "/teams", "/teams/payments",
-		"/third-parties/stripe", "/vulnerabilities", "/slos", "/slos/checkout-login", "/gate", "/gate/G0123456789abcdef", "/experiments", "/watch", "/incidents", "/no/such/page"} {
+		"/third-parties/stripe", "/vulnerabilities", "/slos", "/slos/checkout-login", "/gate", "/gate/G0123456789abcdef", "/experiments", "/watch", "/incidents", "/retrospectives", "/retrospectives/action-items", "/no/such/page"} {
 		r := c.get(path)
 		wantStatus(t, r, http.StatusSeeOther)
 		want := "/signin"

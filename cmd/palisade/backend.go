@@ -23,6 +23,8 @@ import (
 	"github.com/palisade-project/palisade/identity"
 	"github.com/palisade-project/palisade/incident"
 	"github.com/palisade-project/palisade/notify"
+	"github.com/palisade-project/palisade/retro"
+	"github.com/palisade-project/palisade/retro/retroincident"
 	"github.com/palisade-project/palisade/slo"
 	"github.com/palisade-project/palisade/slo/openslo"
 	"github.com/palisade-project/palisade/slo/promrules"
@@ -96,6 +98,7 @@ type local struct {
 	slo      *slo.Service
 	gate     *gate.Service
 	incident *incident.Service
+	retro    *retro.Service
 	// wake tells the notification dispatcher that a write may have
 	// queued messages; serve sets it.
 	wake func()
@@ -142,6 +145,9 @@ func newLocal(db *store.DB, log *slog.Logger) *local {
 	l.catalog.HandleSection(notify.SectionName, notify.Section(db))
 	l.engine.AddSink(sloAlerts{l.incident})
 	l.gate.SetIncidents(l.incident)
+
+	l.retro = retro.NewService(db, retroincident.New(l.incident), db, nil, log)
+	l.catalog.HandleSection(retro.SectionName, l.retro.Section())
 	return l
 }
 

@@ -163,14 +163,14 @@ func (e *env) serve(ctx context.Context, o serveOptions) error {
 		}, func() float64 { return 1 }),
 	)
 	clientAddr := func(r *http.Request) string { return httpapi.ClientAddr(r, o.trustProxy) }
-	ui := web.New(web.Config{Catalog: app.catalog, Identity: app.identity, Vuln: app.vuln, SLO: app.slo, Gate: app.gate, Incident: app.incident,
+	ui := web.New(web.Config{Catalog: app.catalog, Identity: app.identity, Vuln: app.vuln, SLO: app.slo, Gate: app.gate, Incident: app.incident, Retro: app.retro,
 		ClientAddr: clientAddr, Logger: log, Version: ver})
 	var pages []httpapi.Route
 	for _, rt := range ui.Routes() {
 		pages = append(pages, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
 	}
 	api := httpapi.New(httpapi.Config{
-		Catalog: app.catalog, Identity: app.identity, Audit: app.audit, Vuln: app.vuln, SLO: app.slo, Gate: app.gate, Incident: app.incident,
+		Catalog: app.catalog, Identity: app.identity, Audit: app.audit, Vuln: app.vuln, SLO: app.slo, Gate: app.gate, Incident: app.incident, Retro: app.retro,
 		AuditHead: db.AuditHead, Ready: db.Ready,
 		Registry: reg, Logger: log, Web: pages, TrustProxy: o.trustProxy, Version: ver,
 	})
