@@ -70,7 +70,10 @@ func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microse
 // are checked when the file is applied and stored as written.
 func (s *Service) Section() catalog.SectionHandler {
 	return catalog.StoredSection(s.config, SectionName, func(_ context.Context, n *catalog.Node) error {
-		_, err := TemplatesFromSection(n)
+		if _, err := TemplatesFromSection(n); err != nil {
+			return err
+		}
+		_, err := DigestFromSection(n)
 		return err
 	})
 }

@@ -136,7 +136,7 @@ func templateSectionProblem(s TemplateSection, seen map[string]bool) string {
 func TemplatesFromSection(n *catalog.Node) (map[string]*Template, error) {
 	builtin := DefaultTemplate()
 	out := map[string]*Template{builtin.Name: builtin}
-	f, err := n.Fields("retrospectives", "templates", "default")
+	f, err := n.Fields("retrospectives", "templates", "default", "digest")
 	if err != nil {
 		return nil, err
 	}
@@ -298,6 +298,9 @@ type IncidentSummary struct {
 	Severity string   `json:"severity"`
 	Kind     string   `json:"kind"` // security, reliability, ...
 	Services []string `json:"services"`
+	// Restricted incidents are visible to their participants only; a
+	// digest sent to a channel names their retrospectives by id.
+	Restricted bool `json:"restricted,omitempty"`
 	// ImpactStartedAt is when the problem began, when known (the first
 	// alert's start); time to detect is measured from it.
 	ImpactStartedAt *time.Time `json:"impactStartedAt,omitempty"`

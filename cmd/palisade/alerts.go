@@ -9,6 +9,8 @@ import (
 
 	"github.com/palisade-project/palisade/incident"
 	"github.com/palisade-project/palisade/incident/intake"
+	"github.com/palisade-project/palisade/notify"
+	"github.com/palisade-project/palisade/retro"
 	"github.com/palisade-project/palisade/slo"
 	"github.com/palisade-project/palisade/vuln"
 )
@@ -16,8 +18,9 @@ import (
 // The internal alert sources: what the capabilities raise themselves,
 // routed like any other alert (see docs/incidents.md).
 const (
-	sourceSLO      = "slo"
-	sourceDeadline = "remediation"
+	sourceSLO         = "slo"
+	sourceDeadline    = "remediation"
+	sourceActionItems = "action-items"
 )
 
 // sloAlerts sends SLO burn-rate alerts to the incident intake. A page
@@ -104,4 +107,58 @@ func deadlineAlerts(ctx context.Context, v *vuln.Service, inc *incident.Service)
 	slices.SortFunc(alerts, func(a, b intake.Alert) int { return strings.Compare(a.DedupKey, b.DedupKey) })
 	_, err := inc.ReconcileInternal(ctx, sourceDeadline, alerts)
 	return err
+}
+
+// actionItemAlerts raises one alert per overdue action item of a
+// retrospective and resolves it when the item is done or no longer due.
+// Severity is "warning": recorded and shown, paged only by a rule.
+func actionItemAlerts(ctx context.Context, r *retro.Service, inc *incident.Service, now time.Time) error {
+	items, err := r.OverdueActionItems(ctx, now)
+	if err != nil {
+		return err
+	}
+	alerts := make([]intake.Alert, 0, len(items))
+	for _, it := range items {
+		due := ""
+		if it.DueAt != nil {
+			due = it.DueAt.Format(time.DateOnly)
+		}
+		labels := map[string]string{"alertname": "ActionItemOverdue", "severity": "warning", "owner": it.Owner,
+			"retrospective": it.Retrospective, "incident": it.IncidentID}
+		ann := map[string]string{"tracker": it.TrackerURL}
+		for _, m := range []map[string]string{labels, ann} {
+			for k, v := range m {
+				if v == "" {
+					delete(m, k)
+				}
+			}
+		}
+		alerts = append(alerts, intake.Alert{
+			DedupKey: "action-item/" + it.Retrospective + "/" + it.ID, Severity: "warning", Labels: labels, Annotations: ann,
+			Summary: fmt.Sprintf("Action item %s of %s is overdue (owner %s, due %s): %s", it.ID, it.Retrospective, it.Owner, due, it.Title),
+		})
+	}
+	_, err = inc.ReconcileInternal(ctx, sourceActionItems, alerts)
+	return err
+}
+
+// digestJob queues the retrospective digest of the period that ended last;
+// the message id names the period, so the hourly job queues it once.
+func digestJob(r *retro.Service, q notify.Enqueuer, publicURL string, wake func()) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		now := time.Now().UTC()
+		m, targets, ok, err := r.DigestMessage(ctx, now, publicURL)
+		if err != nil || !ok {
+			return err
+		}
+		entries, err := notify.NewEntries(m, targets, now)
+		if err != nil {
+			return err
+		}
+		n, err := q.Enqueue(ctx, entries...)
+		if n > 0 && wake != nil {
+			wake()
+		}
+		return err
+	}
 }

@@ -256,6 +256,10 @@ func (l *local) jobs(o serveOptions) []jobs.Job {
 		{Name: "incident.deadlines", Every: 15 * time.Minute, Run: func(ctx context.Context) error {
 			return deadlineAlerts(ctx, l.vuln, l.incident)
 		}},
+		{Name: "retro.action-items", Every: 15 * time.Minute, Run: func(ctx context.Context) error {
+			return actionItemAlerts(ctx, l.retro, l.incident, time.Now())
+		}},
+		{Name: "retro.digest", Every: time.Hour, Run: digestJob(l.retro, l.db, o.publicURL, l.wake)},
 	}
 	if len(o.syncEcosystems) > 0 {
 		js = append(js, jobs.Job{Name: "vuln.sync", Every: o.syncEvery, Timeout: 2 * time.Hour, Run: func(ctx context.Context) error {

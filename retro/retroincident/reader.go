@@ -84,7 +84,7 @@ func (r *Reader) Recent(ctx context.Context, limit int) ([]retro.IncidentSummary
 func Summary(inc *incident.Incident) retro.IncidentSummary {
 	opened := inc.OpenedAt
 	return retro.IncidentSummary{
-		ID: inc.ID, Title: inc.Title, Severity: inc.Severity, Kind: inc.Kind, Services: slices.Clone(inc.Services),
+		ID: inc.ID, Title: inc.Title, Severity: inc.Severity, Kind: inc.Kind, Services: slices.Clone(inc.Services), Restricted: inc.Restricted,
 		ImpactStartedAt: inc.ImpactStartedAt, OpenedAt: &opened, AcknowledgedAt: inc.AcknowledgedAt,
 		MitigatedAt: inc.MitigatedAt, ResolvedAt: inc.ResolvedAt,
 	}
