@@ -33,8 +33,8 @@ func TestDigestPeriods(t *testing.T) {
 func TestDigestSection(t *testing.T) {
 	for yml, want := range map[string]string{
 		"retrospectives:\n  digest: {every: monthly, notify: [x]}\n": "every \"monthly\"",
-		"retrospectives:\n  digest: {every: daily}\n":                 "notify lists",
-		"retrospectives:\n  digest: {every: daily, when: now}\n":      "when",
+		"retrospectives:\n  digest: {every: daily}\n":                "notify lists",
+		"retrospectives:\n  digest: {every: daily, when: now}\n":     "when",
 	} {
 		doc, err := catalog.ParseYAML("p.yaml", []byte(yml))
 		if err != nil {
