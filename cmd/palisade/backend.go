@@ -67,6 +67,7 @@ type backend interface {
 	ExportOpenSLO(ctx context.Context, service string) ([]byte, error)
 	ImportOpenSLO(ctx context.Context, name string, data []byte, prune bool) (*httpapi.OpenSLOImport, error)
 	incidentBackend
+	retroBackend
 	Close() error
 }
 

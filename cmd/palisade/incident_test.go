@@ -157,7 +157,8 @@ func TestIncidentsFromTheCLIAndNotifications(t *testing.T) {
 		if code != 0 || !strings.Contains(out, inc.ID) || !strings.Contains(out, "Leaked deploy key") {
 			t.Fatalf("list: %d %s", code, out)
 		}
-		if resp, body := a.request("GET", "/metrics", "", "", nil); resp.StatusCode != 200 || !strings.Contains(string(body), `palisade_notifications{status="dead"} 0`) {
+		if resp, body := a.request("GET", "/metrics", "", "", nil); resp.StatusCode != 200 || !strings.Contains(string(body), `palisade_notifications{status="dead"} 0`) ||
+			!strings.Contains(string(body), "palisade_action_items_overdue 0") {
 			t.Fatalf("outbox metrics:\n%s", body)
 		}
 		code, out, _ = cli(t, srv, "", "incident", "metrics", "--format", "json")

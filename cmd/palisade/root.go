@@ -71,7 +71,7 @@ file, unreachable database or server, missing or insufficient token).`,
 	pf.StringVar(&e.db, "db", e.envOr("PALISADE_DB", "palisade.db"), "database: a SQLite file path or a postgres:// URL (env PALISADE_DB)")
 	pf.StringVar(&e.server, "server", e.getenv("PALISADE_SERVER"), "URL of a running Palisade server to talk to instead of --db (env PALISADE_SERVER)")
 	pf.StringVar(&e.token, "token", "", "API token for --server (env PALISADE_TOKEN; prefer the variable, flags show in process lists)")
-	root.AddCommand(e.serveCmd(), e.applyCmd(), e.scanCmd(), e.findingsCmd(), e.vexCmd(), e.dbCmd(), e.sloCmd(), e.gateCmd(), e.incidentCmd(), e.tokenCmd(), e.auditCmd(), e.versionCmd())
+	root.AddCommand(e.serveCmd(), e.applyCmd(), e.scanCmd(), e.findingsCmd(), e.vexCmd(), e.dbCmd(), e.sloCmd(), e.gateCmd(), e.incidentCmd(), e.retroCmd(), e.tokenCmd(), e.auditCmd(), e.versionCmd())
 	return root
 }
 

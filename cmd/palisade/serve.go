@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -156,6 +157,18 @@ func (e *env) serve(ctx context.Context, o serveOptions) error {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.SQL(), "palisade"),
 		newOutboxCollector(db.OutboxCounts),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "palisade_action_items_overdue",
+			Help: "Open retrospective action items past their due date (at most 1000 are counted).",
+		}, func() float64 {
+			ctx, cancel := context.WithTimeout(palisade.WithActor(context.Background(), palisade.SystemActor("metrics")), 2*time.Second)
+			defer cancel()
+			items, err := app.retro.OverdueActionItems(ctx, time.Now())
+			if err != nil {
+				return math.NaN()
+			}
+			return float64(len(items))
+		}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name:        "palisade_build_info",
 			Help:        "Build information; the value is always 1.",
