@@ -35,10 +35,10 @@ func (u *UI) incidentRoutes() []Route {
 // incidentKinds are the kinds of incident, for filters and forms.
 var incidentKinds = []string{incident.KindSecurity, incident.KindReliability}
 
-// validIncidentID reports whether s has the shape of an incident id
-// (INC-1, INC-2, ...), so that anything else is refused without a query.
-func validIncidentID(s string) bool {
-	n, ok := strings.CutPrefix(s, "INC-")
+// validSeqID reports whether s has the shape of a numbered id with prefix
+// (INC-1, RETRO-2, ...), so that anything else is refused without a query.
+func validSeqID(prefix, s string) bool {
+	n, ok := strings.CutPrefix(s, prefix)
 	if !ok || n == "" || len(n) > 18 || n[0] == '0' {
 		return false
 	}
@@ -50,15 +50,19 @@ func validIncidentID(s string) bool {
 	return true
 }
 
-// pathIncidentID returns the {id} of the path when it can name an
-// incident.
-func pathIncidentID(r *http.Request) (string, error) {
+// pathSeqID returns the {id} of the path when it can name a what (an
+// incident, a retrospective) numbered with prefix.
+func pathSeqID(r *http.Request, prefix, what string) (string, error) {
 	id := r.PathValue("id")
-	if !validIncidentID(id) {
-		return "", palisade.Errorf(palisade.ENOTFOUND, "there is no incident %q", id)
+	if !validSeqID(prefix, id) {
+		return "", palisade.Errorf(palisade.ENOTFOUND, "there is no %s %q", what, id)
 	}
 	return id, nil
 }
+
+func validIncidentID(s string) bool { return validSeqID("INC-", s) }
+
+func pathIncidentID(r *http.Request) (string, error) { return pathSeqID(r, "INC-", "incident") }
 
 // sevScale is the configured severity scale, most severe first.
 type sevScale []incident.Severity

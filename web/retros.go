@@ -36,31 +36,9 @@ func (u *UI) retroRoutes() []Route {
 	}
 }
 
-// validRetroID reports whether s has the shape of a retrospective id
-// (RETRO-1, RETRO-2, ...), so that anything else is refused without a
-// query.
-func validRetroID(s string) bool {
-	n, ok := strings.CutPrefix(s, "RETRO-")
-	if !ok || n == "" || len(n) > 18 || n[0] == '0' {
-		return false
-	}
-	for _, c := range n {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
+func validRetroID(s string) bool { return validSeqID("RETRO-", s) }
 
-// pathRetroID returns the {id} of the path when it can name a
-// retrospective.
-func pathRetroID(r *http.Request) (string, error) {
-	id := r.PathValue("id")
-	if !validRetroID(id) {
-		return "", palisade.Errorf(palisade.ENOTFOUND, "there is no retrospective %q", id)
-	}
-	return id, nil
-}
+func pathRetroID(r *http.Request) (string, error) { return pathSeqID(r, "RETRO-", "retrospective") }
 
 // retroStateLabel is a retrospective state in words.
 func retroStateLabel(s string) string {
