@@ -1,16 +1,19 @@
 package store
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/palisade-project/palisade/retro"
 )
 
 // Full-text search of retrospectives is where the engines differ most:
 // SQLite has an FTS5 table whose rowid is the retrospective's num,
-// PostgreSQL a table with a generated tsvector under a GIN index (see the
+// PostgreSQL a table with a weighted tsvector under a GIN index (see the
 // two files of migration 00006). Everything that differs is here; the
 // queries in retros.go are shared.
 
@@ -18,6 +21,15 @@ import (
 // holds at most 1 MB, and past this size a document is found by its
 // first quarter megabyte anyway.
 const maxIndexed = 256 << 10
+
+// maxRanked is how many matches of one text search PostgreSQL ranks: the
+// newest (highest numbers). Ranking reads each match's tsvector and walks
+// the positions of the query's words in it, some microseconds a match, so
+// a word found in every document of a large library would take hundreds
+// of milliseconds; the matches past the newest maxRanked follow the
+// ranked ones, newest first. A search matching fewer (after its filters)
+// is ranked whole. FTS5's BM25 is cheap enough to rank every match.
+const maxRanked = 1000
 
 // searchKey is the column of retrospective_search holding the
 // retrospective's num.
@@ -31,12 +43,14 @@ func (d *dialect) searchKey() string {
 // indexRow stores the index entry of retrospective num: the title and
 // the text (retro.Retrospective.SearchText), cut to maxIndexed. SQLite's
 // tokenizer splits words as retro.Words does; PostgreSQL's parser is fed
-// the normalised words (searchable) and keeps the text as written beside
-// them, for snippets.
+// the normalised words (searchable), title weighted A and text B, and the
+// text as written is kept beside the tsvector, for snippets.
 func (d *dialect) indexRow(num int64, title, body string) (string, []any) {
 	title, body = plain(title), plain(truncate(body, maxIndexed))
 	if d.engine == "postgres" {
-		return `INSERT INTO retrospective_search (retro, title, body, text) VALUES ($1, $2, $3, $4)`, []any{num, searchable(title), searchable(body), body}
+		return `INSERT INTO retrospective_search (retro, text, doc)
+			VALUES ($1, $2, setweight(to_tsvector('english', $3), 'A') || setweight(to_tsvector('english', $4), 'B'))`,
+			[]any{num, body, searchable(title), searchable(body)}
 	}
 	return `INSERT INTO retrospective_search (rowid, title, body) VALUES ($1, $2, $3)`, []any{num, title, body}
 }
@@ -138,22 +152,96 @@ func (d *dialect) matchQuery(e *retro.Expr) string {
 	return q
 }
 
-// matchCond is the condition that retrospective_search matches the query
-// in parameter p.
-func (d *dialect) matchCond(p string) string {
+// rankedMatches returns a query of the retrospectives that match e, as
+// rows (num, score), higher scores better, restricted to those meeting
+// the conditions where (on their columns, retrospectives r) and in each
+// query of nums of sets. arg adds a parameter and returns its placeholder.
+// The caller orders the rows (score DESC, num DESC) and takes its page.
+//
+// SQLite ranks every match with BM25 (FTS5's bm25 is lower-is-better,
+// hence the sign), the title counting five times the body.
+//
+// PostgreSQL ranks the newest maxRanked matches (matchesByNum) by cover
+// density, divided by the log of the document's length (normalization 1,
+// as BM25 normalises length); the title is weighted A, the body B. Only
+// their numbers are sorted, so that the tsvectors are read once, for
+// ranking.
+func (d *dialect) rankedMatches(e *retro.Expr, where, sets []string, arg func(any) string) string {
 	if d.engine == "postgres" {
-		return "retrospective_search.doc @@ to_tsquery('english', " + p + ")"
+		q := arg(d.matchQuery(e))
+		return `SELECT c.num, CAST(ts_rank_cd(s.doc, to_tsquery('english', ` + q + `), 1) AS DOUBLE PRECISION) AS score
+			FROM (` + d.matchesOf(q, where, sets) + ` ORDER BY num DESC LIMIT ` + strconv.Itoa(maxRanked) + `) c
+			JOIN retrospective_search s ON s.retro = c.num`
 	}
-	return "retrospective_search MATCH " + p
+	return `SELECT retrospective_search.rowid AS num, -bm25(retrospective_search, 5.0, 1.0) AS score FROM ` + d.matching(arg(d.matchQuery(e)), where, sets)
 }
 
-// scoreExpr ranks a match, higher is better: BM25 on SQLite (FTS5's
-// bm25 is lower-is-better, hence the sign), cover density on PostgreSQL
-// (divided by 1 + log of the length, as BM25 normalises length). The title
-// counts several times the body on both.
-func (d *dialect) scoreExpr(p string) string {
+// searchArgs returns the arguments of a search query for database/sql.
+// PostgreSQL runs it as an unnamed statement (pgx.QueryExecModeExec),
+// planned for its values every time: pgx would otherwise prepare and cache
+// it, and after five runs the server may switch to a generic plan, made
+// without the query's words and filters. That plan cannot tell a word in
+// every document from a rare one (the best plans differ: walk the newest
+// entries, or read the word's entries in the GIN index), and it parses the
+// tsquery again for each row it checks: 5 times slower on a common phrase
+// (measured).
+func (d *dialect) searchArgs(args []any) []any {
 	if d.engine == "postgres" {
-		return "CAST(ts_rank_cd(retrospective_search.doc, to_tsquery('english', " + p + "), 1) AS DOUBLE PRECISION)"
+		return append([]any{pgx.QueryExecModeExec}, args...)
 	}
-	return "-bm25(retrospective_search, 5.0, 1.0)"
+	return args
+}
+
+// rankLimit is how many matches of a search rankedMatches returns at
+// most; 0 for all.
+func (d *dialect) rankLimit() int {
+	if d.engine == "postgres" {
+		return maxRanked
+	}
+	return 0
+}
+
+// matchesByNum returns a query of the nums of the retrospectives that
+// match e, where and sets (as for rankedMatches), one column named num: the
+// caller orders them newest first (num DESC) to page past the ranked ones.
+func (d *dialect) matchesByNum(e *retro.Expr, where, sets []string, arg func(any) string) string {
+	return d.matchesOf(arg(d.matchQuery(e)), where, sets)
+}
+
+// matchesOf is the query of the nums that match the query in parameter
+// p, where and sets.
+func (d *dialect) matchesOf(p string, where, sets []string) string {
+	return "SELECT retrospective_search." + d.searchKey() + " AS num FROM " + d.matching(p, where, sets)
+}
+
+// matching is the FROM and WHERE of a query of the index entries that
+// match the query in parameter p, where and sets; they are joined to
+// their retrospectives r for where. The index alone decides the match,
+// except for phrases, which PostgreSQL checks on the tsvector: it is
+// stored inline (STORAGE MAIN), so that costs no read of TOAST.
+//
+// On SQLite the sets apply to r.num, read through the join: a condition
+// rowid IN (...) would be handed to FTS5, which looks each number up with
+// a cursor of its own, and bm25 gathers the statistics of the whole index
+// again for each cursor.
+func (d *dialect) matching(p string, where, sets []string) string {
+	key := "retrospective_search." + d.searchKey()
+	pg := d.engine == "postgres"
+	q := "retrospective_search"
+	if len(where) > 0 || !pg && len(sets) > 0 {
+		q += " JOIN retrospectives r ON r.num = " + key
+	}
+	if pg {
+		q += " WHERE retrospective_search.doc @@ to_tsquery('english', " + p + ")"
+	} else {
+		q += " WHERE retrospective_search MATCH " + p
+		key = "r.num"
+	}
+	for _, w := range where {
+		q += " AND " + w
+	}
+	for _, s := range sets {
+		q += " AND " + key + " IN (" + s + ")"
+	}
+	return q
 }

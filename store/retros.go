@@ -276,36 +276,29 @@ func scanSummary(sc interface{ Scan(...any) error }, num *int64, s *retro.Summar
 }
 
 // SearchRetros implements retro.Store. A text query runs on the engine's
-// full-text index and is ranked there; snippets are made afterwards, for
-// the page only, from the indexed text (retro.Snippet).
+// full-text index and is ranked there (dialect.rankedMatches); snippets are
+// made afterwards, for the page only, from the indexed text
+// (retro.Snippet).
 func (db *DB) SearchRetros(ctx context.Context, q retro.Search) ([]retro.Hit, error) {
 	if err := q.Text.Validate(); err != nil {
 		return nil, palisade.Errorf(palisade.EINTERNAL, "search: %v", err)
 	}
-	var where []string
+	// where holds the conditions on the retrospective's columns (r), sets
+	// the queries of the nums it must be among.
+	var where, sets []string
 	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + itoa(len(args))
 	}
-	d := db.dialect
-	text := !q.Text.Empty()
-	sel, from, order := summaryColumns, "retrospectives r", "r.created_at DESC, r.num DESC"
-	if text {
-		matchArg := arg(d.matchQuery(q.Text))
-		sel += ", " + d.scoreExpr(matchArg) + " AS score"
-		from = "retrospective_search JOIN retrospectives r ON r.num = retrospective_search." + d.searchKey()
-		where = append(where, d.matchCond(matchArg))
-		order = "score DESC, r.num DESC"
-	}
 	if q.Incident != "" {
 		where = append(where, "r.incident = "+arg(q.Incident))
 	}
 	if q.Service != "" {
-		where = append(where, "r.num IN (SELECT retro FROM retrospective_services WHERE service = "+arg(q.Service)+")")
+		sets = append(sets, "SELECT retro FROM retrospective_services WHERE service = "+arg(q.Service))
 	}
 	if q.Tag != "" {
-		where = append(where, "r.num IN (SELECT retro FROM retrospective_tags WHERE tag = "+arg(q.Tag)+")")
+		sets = append(sets, "SELECT retro FROM retrospective_tags WHERE tag = "+arg(q.Tag))
 	}
 	if q.Severity != "" {
 		where = append(where, "r.severity = "+arg(q.Severity))
@@ -319,40 +312,43 @@ func (db *DB) SearchRetros(ctx context.Context, q retro.Search) ([]retro.Hit, er
 	if !q.To.IsZero() {
 		where = append(where, "r.created_at < "+arg(ts(q.To)))
 	}
-	query := "SELECT " + sel + " FROM " + from
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	limit := q.Limit
+	limit, offset := q.Limit, max(q.Offset, 0)
 	if limit <= 0 {
 		limit = retro.DefaultPage
 	}
-	query += " ORDER BY " + order + " LIMIT " + arg(limit) + " OFFSET " + arg(max(q.Offset, 0))
-	rows, err := db.db.QueryContext(ctx, query, args...)
+	if q.Text.Empty() {
+		for _, set := range sets {
+			where = append(where, "r.num IN ("+set+")")
+		}
+		query := "SELECT " + summaryColumns + " FROM retrospectives r"
+		if len(where) > 0 {
+			query += " WHERE " + strings.Join(where, " AND ")
+		}
+		query += " ORDER BY r.created_at DESC, r.num DESC LIMIT " + arg(limit) + " OFFSET " + arg(offset)
+		out, _, err := db.searchHits(ctx, query, args, false)
+		return out, err
+	}
+	d := db.dialect
+	filterArgs := len(args)
+	query := "SELECT " + summaryColumns + ", m.score FROM (" + d.rankedMatches(q.Text, where, sets, arg) +
+		" ORDER BY score DESC, num DESC LIMIT " + arg(limit) + " OFFSET " + arg(offset) + ") m JOIN retrospectives r ON r.num = m.num ORDER BY m.score DESC, r.num DESC"
+	out, nums, err := db.searchHits(ctx, query, args, true)
 	if err != nil {
-		return nil, db.mapErr("search retrospectives", err)
+		return nil, err
 	}
-	defer rows.Close()
-	out := []retro.Hit{}
-	var nums []int64
-	for rows.Next() {
-		var h retro.Hit
-		var num int64
-		var more []any
-		if text {
-			more = append(more, &h.Score)
+	// An engine that ranks only the newest n matches lists the others
+	// after them, newest first, with score 0.
+	if n := d.rankLimit(); n > 0 && len(out) < limit && offset+limit > n {
+		args = args[:filterArgs]
+		query := "SELECT " + summaryColumns + ", CAST(0 AS DOUBLE PRECISION) FROM (" + d.matchesByNum(q.Text, where, sets, arg) +
+			" ORDER BY num DESC LIMIT " + arg(limit-len(out)) + " OFFSET " + arg(n+max(offset-n, 0)) + ") m JOIN retrospectives r ON r.num = m.num ORDER BY r.num DESC"
+		more, moreNums, err := db.searchHits(ctx, query, args, true)
+		if err != nil {
+			return nil, err
 		}
-		if err := scanSummary(rows, &num, &h.Summary, more...); err != nil {
-			return nil, db.mapErr("read retrospectives", err)
-		}
-		out = append(out, h)
-		nums = append(nums, num)
+		out, nums = append(out, more...), append(nums, moreNums...)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, db.mapErr("search retrospectives", err)
-	}
-	rows.Close()
-	if text && q.Snippets && len(out) > 0 {
+	if q.Snippets && len(out) > 0 {
 		texts, err := db.indexedTexts(ctx, nums)
 		if err != nil {
 			return nil, err
@@ -362,6 +358,35 @@ func (db *DB) SearchRetros(ctx context.Context, q retro.Search) ([]retro.Hit, er
 		}
 	}
 	return out, nil
+}
+
+// searchHits runs a search query whose rows are summaryColumns, with the
+// score after them when scored.
+func (db *DB) searchHits(ctx context.Context, query string, args []any, scored bool) ([]retro.Hit, []int64, error) {
+	rows, err := db.db.QueryContext(ctx, query, db.dialect.searchArgs(args)...)
+	if err != nil {
+		return nil, nil, db.mapErr("search retrospectives", err)
+	}
+	defer rows.Close()
+	out := []retro.Hit{}
+	var nums []int64
+	for rows.Next() {
+		var h retro.Hit
+		var num int64
+		var more []any
+		if scored {
+			more = append(more, &h.Score)
+		}
+		if err := scanSummary(rows, &num, &h.Summary, more...); err != nil {
+			return nil, nil, db.mapErr("read retrospectives", err)
+		}
+		out = append(out, h)
+		nums = append(nums, num)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, db.mapErr("search retrospectives", err)
+	}
+	return out, nums, nil
 }
 
 // indexedTexts returns the text indexed for the retrospectives nums, as

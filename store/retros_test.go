@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -154,6 +155,62 @@ func TestRetroSearch(t *testing.T) {
 		}
 		if matched != "scanner" || !strings.Contains(joined.String(), "log scanner did not know") || strings.ContainsAny(joined.String(), "\x01\x02\n") {
 			t.Errorf("snippet %q (matches %q)", joined.String(), matched)
+		}
+	})
+}
+
+// TestRetroSearchPagesPastRanked pages through a search that matches more
+// retrospectives than PostgreSQL ranks (the newest 1,000), in pages that
+// straddle that bound: every match comes once, scores never rise, and on
+// PostgreSQL the older matches follow the ranked ones, unscored, newest
+// first.
+func TestRetroSearchPagesPastRanked(t *testing.T) {
+	if testing.Short() {
+		t.Skip("stores 1,030 retrospectives")
+	}
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db := open(t, dsn)
+		const n, ranked = 1030, 1000
+		rs := make([]*retro.Retrospective, n)
+		for i := range rs {
+			// One to five alerts, so that the scores differ.
+			rs[i] = sampleRetro(t, fmt.Sprintf("INC-%d", i+1), fmt.Sprintf("Review %d", i+1), "SEV3", nil, nil, retroT0,
+				map[string]string{retro.KeySummary: strings.Repeat("The alert fired. ", 1+i%5) + "Nothing else happened."})
+		}
+		createRetros(t, db, rs...)
+		seen := map[string]bool{}
+		var hits []retro.Hit
+		for off := 0; off <= n; off += 70 {
+			page, err := db.SearchRetros(ctx(), retro.Search{Text: text(t, "alert"), Offset: off, Limit: 70})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := min(70, n-off); len(page) != want {
+				t.Fatalf("page at %d: %d hits, want %d", off, len(page), want)
+			}
+			for _, h := range page {
+				if seen[h.ID] {
+					t.Fatalf("%s twice (page at %d)", h.ID, off)
+				}
+				seen[h.ID] = true
+			}
+			hits = append(hits, page...)
+		}
+		for i := 1; i < len(hits); i++ {
+			if hits[i].Score > hits[i-1].Score {
+				t.Fatalf("score rises at %d: %s %v after %s %v", i, hits[i].ID, hits[i].Score, hits[i-1].ID, hits[i-1].Score)
+			}
+		}
+		if db.Engine() != "postgres" {
+			return
+		}
+		for i, h := range hits {
+			if i < ranked && h.Score <= 0 {
+				t.Fatalf("ranked hit %d (%s) has score %v", i, h.ID, h.Score)
+			}
+			if want := fmt.Sprintf("RETRO-%d", n-i); i >= ranked && (h.ID != want || h.Score != 0) {
+				t.Fatalf("hit %d past the ranked ones: %s (score %v), want %s unscored", i, h.ID, h.Score, want)
+			}
 		}
 	})
 }
