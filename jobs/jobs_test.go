@@ -53,8 +53,9 @@ func TestReplicasRunEachJobOncePerInterval(t *testing.T) {
 		failing := Job{Name: "sync", Every: 10 * time.Minute, Run: func(ctx context.Context) error {
 			mu.Lock()
 			runs["sync"]++
+			first := runs["sync"] == 1
 			mu.Unlock()
-			if runs["sync"] == 1 {
+			if first {
 				panic("boom")
 			}
 			return errors.New("upstream down")
