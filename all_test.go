@@ -57,10 +57,15 @@ func TestNoMachinePathsInRepo(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		for _, p := range []string{"/work/", "/tmp/bash_jobs", "/root/"} {
-			if strings.Contains(string(b), p) && f != "all_test.go" {
+		for _, p := range machinePaths {
+			if strings.Contains(string(b), p) {
 				t.Errorf("%s mentions the machine path %s", f, p)
 			}
 		}
 	}
 }
+
+// machinePaths are directories of the development machine that must not
+// appear in the project. They are joined at run time so that this file
+// does not hold them either.
+var machinePaths = []string{"/" + "work/", "/" + "tmp/bash_jobs", "/" + "root/"}
