@@ -2,7 +2,6 @@ package openslo
 
 import (
 	"strings"
-	"time"
 
 	"github.com/palisade-project/palisade"
 	"github.com/palisade-project/palisade/slo"
@@ -127,20 +126,8 @@ func alphaUnit(name string) (string, bool) {
 
 func (r *reader) alphaWindow(b *sloBuild, tw node) *palisade.Error {
 	o := b.o
-	if !tw.present() {
-		b.s.Window = slo.Window{Rolling: slo.Duration(30 * 24 * time.Hour)}
-		b.warnf("spec.timeWindows", "no time window: Palisade uses a rolling 30d window")
-		return nil
-	}
-	items, err := tw.optList(o)
-	if err != nil {
-		return err
-	}
-	if len(items) != 1 {
-		return o.errorf(tw.path, "expected exactly one time window, got %d", len(items))
-	}
-	w := tw.index(0)
-	if err := w.reqMap(o); err != nil {
+	w, ok, err := oneWindow(b, tw, "spec.timeWindows")
+	if !ok || err != nil {
 		return err
 	}
 	unitName, err := w.key("unit").reqString(o)

@@ -801,22 +801,33 @@ func unitLength(unit string) (d time.Duration, nominal bool) {
 	return 365 * 24 * time.Hour, true
 }
 
-func (r *reader) v1Window(b *sloBuild, tw node) *palisade.Error {
+// oneWindow returns the single time window of a spec. Without one the SLO
+// gets a rolling 30-day window, with a warning on field, and ok is false.
+func oneWindow(b *sloBuild, tw node, field string) (w node, ok bool, err *palisade.Error) {
 	o := b.o
 	if !tw.present() {
 		b.s.Window = slo.Window{Rolling: slo.Duration(30 * 24 * time.Hour)}
-		b.warnf("spec.timeWindow", "no time window: Palisade uses a rolling 30d window")
-		return nil
+		b.warnf(field, "no time window: Palisade uses a rolling 30d window")
+		return node{}, false, nil
 	}
 	items, err := tw.optList(o)
 	if err != nil {
-		return err
+		return node{}, false, err
 	}
 	if len(items) != 1 {
-		return o.errorf(tw.path, "expected exactly one time window, got %d", len(items))
+		return node{}, false, o.errorf(tw.path, "expected exactly one time window, got %d", len(items))
 	}
-	w := tw.index(0)
+	w = tw.index(0)
 	if err := w.reqMap(o); err != nil {
+		return node{}, false, err
+	}
+	return w, true, nil
+}
+
+func (r *reader) v1Window(b *sloBuild, tw node) *palisade.Error {
+	o := b.o
+	w, ok, err := oneWindow(b, tw, "spec.timeWindow")
+	if !ok || err != nil {
 		return err
 	}
 	dur, err := w.key("duration").reqString(o)
