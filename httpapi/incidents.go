@@ -194,27 +194,14 @@ func (s *Server) handleOpenIncident(w http.ResponseWriter, r *http.Request) erro
 }
 
 // IncidentDetail is an incident with its timeline and alerts.
-type IncidentDetail struct {
-	*incident.Incident
-	Timeline []incident.Entry `json:"timeline"`
-	AlertsOf []incident.Alert `json:"alertList"`
-}
+type IncidentDetail = incident.Detail
 
 func (s *Server) handleGetIncident(w http.ResponseWriter, r *http.Request) error {
-	ctx, id := r.Context(), r.PathValue("id")
-	inc, err := s.cfg.Incident.Get(ctx, id)
+	d, err := s.cfg.Incident.Detail(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	tl, err := s.cfg.Incident.Timeline(ctx, id, 0)
-	if err != nil {
-		return err
-	}
-	alerts, err := s.cfg.Incident.IncidentAlerts(ctx, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, IncidentDetail{Incident: inc, Timeline: tl, AlertsOf: alerts})
+	writeJSON(w, http.StatusOK, d)
 	return nil
 }
 

@@ -568,6 +568,32 @@ func (s *Service) IncidentAlerts(ctx context.Context, id string) ([]Alert, error
 	return s.store.IncidentAlerts(ctx, id)
 }
 
+// Detail is an incident with its timeline and alerts, as the API and the
+// CLI show it.
+type Detail struct {
+	*Incident
+	Timeline  []Entry `json:"timeline"`
+	AlertList []Alert `json:"alertList"`
+}
+
+// Detail returns the incident id with its whole timeline and its alerts.
+// Requires viewer, and the incident must be visible to the caller.
+func (s *Service) Detail(ctx context.Context, id string) (*Detail, error) {
+	inc, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	tl, err := s.Timeline(ctx, id, 0)
+	if err != nil {
+		return nil, err
+	}
+	alerts, err := s.IncidentAlerts(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &Detail{Incident: inc, Timeline: tl, AlertList: alerts}, nil
+}
+
 // MaxPage is the most incidents or alerts one list call returns.
 const MaxPage = 500
 

@@ -29,19 +29,7 @@ func (l *local) Incidents(ctx context.Context, f incident.Filter) ([]incident.In
 }
 
 func (l *local) Incident(ctx context.Context, id string) (*httpapi.IncidentDetail, error) {
-	inc, err := l.incident.Get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	tl, err := l.incident.Timeline(ctx, id, 0)
-	if err != nil {
-		return nil, err
-	}
-	alerts, err := l.incident.IncidentAlerts(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return &httpapi.IncidentDetail{Incident: inc, Timeline: tl, AlertsOf: alerts}, nil
+	return l.incident.Detail(ctx, id)
 }
 
 func (l *local) OpenIncident(ctx context.Context, req incident.OpenRequest) (*incident.Incident, error) {
@@ -367,7 +355,7 @@ func (e *env) incidentShowCmd() *cobra.Command {
 				if i.MergedInto != "" {
 					head.add("merged into", i.MergedInto)
 				}
-				head.add("alerts", fmt.Sprint(len(d.AlertsOf)))
+				head.add("alerts", fmt.Sprint(len(d.AlertList)))
 				if err := render(e.stdout, format, d, head); err != nil {
 					return err
 				}
