@@ -14,7 +14,7 @@ import (
 // Full-text search of retrospectives is where the engines differ most:
 // SQLite has an FTS5 table whose rowid is the retrospective's num,
 // PostgreSQL a table with a weighted tsvector under a GIN index (see the
-// two files of migration 00006). Everything that differs is here; the
+// two files of migration 00007). Everything that differs is here; the
 // queries in retros.go are shared.
 
 // maxIndexed caps the text indexed per retrospective (bytes): a tsvector

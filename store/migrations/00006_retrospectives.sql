@@ -1,5 +1,5 @@
--- Retrospectives (SQLite). The PostgreSQL file of the same version
--- creates the same tables; only the full-text index differs.
+-- Retrospectives. Their full-text index differs between the engines and
+-- is in 00007, one file per engine.
 --
 -- Each retrospective is stored whole as JSON in retrospective_docs; the
 -- columns that lists and filters need are in retrospectives, kept narrow
@@ -70,16 +70,7 @@ CREATE TABLE action_items (
 CREATE INDEX action_items_due ON action_items (status, due_at);
 CREATE INDEX action_items_owner ON action_items (owner, status);
 
--- The full-text index: FTS5 with the Porter stemmer over Unicode words
--- (diacritics folded). rowid is the retrospective's num. It keeps its own
--- copy of the text, from which the store makes snippets.
-CREATE VIRTUAL TABLE retrospective_search USING fts5 (
-    title, body,
-    tokenize = 'porter unicode61 remove_diacritics 2'
-);
-
 -- +goose Down
-DROP TABLE retrospective_search;
 DROP TABLE action_items;
 DROP TABLE retrospective_tags;
 DROP TABLE retrospective_services;
